@@ -1,0 +1,108 @@
+# netcheck: Nagios/Icinga check plugins.  Plain GNU make.
+#
+#   make            build common/libnetcheck.a and the plugins in checks/
+#   make check      build and run every test (unit, valgrind, integration)
+#   make demo       build, start the lab, run every plugin against it, stop it
+#   make bench      side-by-side benchmarks against the tools users know
+#   make install    PREFIX, DESTDIR, libexecdir honoured
+#   make deps       install (as root, Debian/Ubuntu) every package needed
+#   make clean
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+libexecdir ?= $(PREFIX)/lib/nagios/plugins
+mandir     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Werror=implicit -Wshadow -Wformat=2
+PKGS       := libcares openssl
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DNETCHECK_VERSION='"$(VERSION)"' \
+                -Icommon $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
+LIBS_ALL   := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+COMMON_MODULES := range result output opts deadline
+COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
+COMMON_OBJ := $(COMMON_SRC:.c=.o)
+LIB        := common/libnetcheck.a
+
+PLUGINS    := check_icmp_rtt check_hops check_dns_mx check_smtp_dialogue check_pop3_mailbox
+PLUGIN_BIN := $(PLUGINS:%=checks/%)
+
+UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c)
+UNIT_BIN   := tests/unit/run_unit
+TOOLS_BIN  := tests/tools/perfemit
+
+ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
+
+.PHONY: all check unit valgrind integration demo bench install uninstall deps clean
+
+all: $(LIB) $(PLUGIN_BIN)
+
+%.o: %.c
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+tests/unit/%.o: tests/unit/%.c
+	$(CC) $(CPPFLAGS_ALL) $(CHECK_CFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+checks/%: checks/%.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
+
+tests/tools/%: tests/tools/%.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
+
+$(UNIT_BIN): $(UNIT_SRC:.c=.o) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC:.c=.o) $(LIB) $(CHECK_LIBS) $(LIBS_ALL)
+
+# The test command of README.md.  Unit tests (forked, with timeouts), the same
+# unit tests under valgrind, then the integration runner, whose last line is
+# "N passed, N failed, N skipped".
+check: all $(UNIT_BIN) $(TOOLS_BIN)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory integration
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+valgrind: $(UNIT_BIN)
+	CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect $(UNIT_BIN)
+
+integration: all $(TOOLS_BIN)
+	tests/integration/run
+
+demo: all
+	tests/demo
+
+bench: all
+	tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(libexecdir)
+	install -m 0755 $(PLUGIN_BIN) $(DESTDIR)$(libexecdir)/
+
+uninstall:
+	rm -f $(PLUGINS:%=$(DESTDIR)$(libexecdir)/%)
+
+# Installs every package in packages.debian; idempotent and non-interactive.
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (it uses apt-get)"; exit 1; fi
+	echo 'postfix postfix/main_mailer_type select Local only' | debconf-set-selections
+	echo 'postfix postfix/mailname string netcheck.test' | debconf-set-selections
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $$(sed -e 's/#.*//' packages.debian) >/dev/null
+
+clean:
+	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN)
+
+-include $(ALL_OBJ:.o=.d)

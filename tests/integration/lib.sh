@@ -1,0 +1,97 @@
+# Helpers for integration tests; sourced by tests/integration/run.
+#
+# A test is a shell function named test_* in a file t_*.sh.  It runs in its
+# own subshell with `set -e`: the first assertion that fails ends it.
+#   run CMD ARGS...      runs CMD, sets $out (stdout), $err (stderr), $rc,
+#                        $status_line (first line of stdout), $perf (the
+#                        perfdata after the first '|' of the status line)
+#   expect_rc N          exit code must be N
+#   expect_status RE     the status line must match the extended regex RE
+#   expect_out RE        some line of stdout must match RE
+#   expect_no_out RE     no line of stdout may match RE
+#   expect_perf_labels L...  perfdata labels, exactly these, in this order
+#   need_root, need_lab, need_cmd CMD   skip (exit 77) with a reason
+#   skip REASON          skip this test
+#   fail MESSAGE         fail this test
+# $TOP is the source tree, $CHECKS its checks/ folder.  When the lab is up,
+# the variables printed by tests/lab/up are in the environment.
+
+fail() { printf '    %s\n' "$*" >&2; return 1; }
+skip() { printf '%s\n' "$*" >&2; exit 77; }
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1 (make deps installs it)"; }
+need_lab() {
+	[ -n "${LAB_UP:-}" ] || skip "the lab is not up: ${LAB_WHY:-unknown reason}"
+}
+
+run() {
+	local errf
+	errf=$(mktemp)
+	set +e
+	out=$("$@" 2>"$errf")
+	rc=$?
+	set -e
+	err=$(cat "$errf")
+	rm -f "$errf"
+	status_line=${out%%$'\n'*}
+	if [[ $status_line == *'|'* ]]; then perf=${status_line#*|}; perf=${perf# }; else perf=; fi
+	return 0
+}
+
+show_run() {
+	printf '    exit code: %s\n' "$rc" >&2
+	printf '    stdout: %s\n' "${out//$'\n'/$'\n'            }" >&2
+	[ -z "$err" ] || printf '    stderr: %s\n' "${err//$'\n'/$'\n'            }" >&2
+}
+
+expect_rc() {
+	[ "$rc" = "$1" ] && return 0
+	fail "expected exit code $1, got $rc"; show_run; return 1
+}
+
+expect_status() {
+	[[ $status_line =~ $1 ]] && return 0
+	fail "status line does not match /$1/"; show_run; return 1
+}
+
+expect_out() {
+	grep -Eq -- "$1" <<<"$out" && return 0
+	fail "no line of stdout matches /$1/"; show_run; return 1
+}
+
+expect_no_out() {
+	grep -Eq -- "$1" <<<"$out" || return 0
+	fail "a line of stdout matches /$1/"; show_run; return 1
+}
+
+# Labels of the perfdata on the status line, one per line, unquoted.
+perf_labels() {
+	local rest=$perf label
+	while [ -n "$rest" ]; do
+		rest=${rest# }
+		if [[ $rest == "'"* ]]; then
+			rest=${rest#\'}
+			label=
+			while :; do
+				label+=${rest%%\'*}
+				rest=${rest#*\'}
+				if [[ $rest == "'"* ]]; then label+="'"; rest=${rest#\'}; else break; fi
+			done
+		else
+			label=${rest%%=*}
+			rest=${rest#"$label"}
+		fi
+		printf '%s\n' "$label"
+		rest=${rest#*=}
+		[[ $rest == *' '* ]] && rest=${rest#* } || rest=
+	done
+}
+
+expect_perf_labels() {
+	local want got
+	want=$(printf '%s\n' "$@")
+	got=$(perf_labels)
+	[ "$want" = "$got" ] && return 0
+	fail "perfdata labels differ: want [${want//$'\n'/ }] got [${got//$'\n'/ }]"; show_run; return 1
+}
