@@ -3,7 +3,6 @@
 #   make            build common/libnetcheck.a and the plugins in checks/
 #   make check      build and run every test (unit, valgrind, integration)
 #   make demo       build, start the lab, run every plugin against it, stop it
-#   make bench      side-by-side benchmarks against the tools users know
 #   make install    PREFIX, DESTDIR, libexecdir honoured
 #   make deps       install (as root, Debian/Ubuntu) every package needed
 #   make clean
@@ -39,7 +38,7 @@ TOOLS_BIN  := tests/tools/perfemit
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo bench install uninstall deps clean
+.PHONY: all check unit valgrind integration demo install uninstall deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -82,9 +81,6 @@ integration: all $(TOOLS_BIN)
 
 demo: all
 	tests/demo
-
-bench: all
-	tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(libexecdir)

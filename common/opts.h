@@ -1,0 +1,95 @@
+/* opts: command-line options shared by every plugin, strict number parsing,
+ * and --help / --version / usage errors in the monitoring-plugins manner. */
+#ifndef NETCHECK_OPTS_H
+#define NETCHECK_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "output.h"
+#include "range.h"
+#include "result.h"
+
+#define OPTS_DEFAULT_TIMEOUT_MS 10000
+#define OPTS_MAX_TIMEOUT_MS (86400LL * 1000)
+
+/* One plugin-specific option.  Arrays of these end with a zeroed entry. */
+struct opt_spec {
+	const char *name; /* long name without "--" */
+	int key;          /* short letter, or a number >= 256 for long-only */
+	const char *arg;  /* argument name shown in --help; NULL for a flag */
+	const char *help; /* what it does, one sentence */
+	const char *def;  /* default shown in --help; NULL: "off" for a flag,
+			   * "none" for an option with an argument */
+};
+
+/* What a plugin tells opts about itself. */
+struct plugin_info {
+	const char *name;        /* executable name, "check_smtp_dialogue" */
+	const char *service;     /* status line service, "SMTP" */
+	const char *purpose;     /* one or two sentences for --help */
+	const char *usage;       /* synopsis after the name: "-H HOST [options]" */
+	const char *host_help;   /* meaning of -H; NULL: not offered */
+	int default_port;        /* default of -p; 0: -p not offered */
+	const char *thr_what;    /* what -w/-c apply to, e.g. "total time" */
+	enum unit_kind thr_kind; /* unit kind of -w/-c */
+	const char *thr_unit;    /* default unit of -w/-c numbers, e.g. "s" */
+	bool raw_thresholds;     /* pass -w/-c to the handler unparsed */
+	const struct opt_spec *extra; /* plugin-specific options, or NULL */
+	const char *notes;       /* text after the option list, or NULL */
+};
+
+/* The shared options after parsing. */
+struct common_opts {
+	const char *host;          /* -H; NULL when not given */
+	int port;                  /* -p; default_port when not given */
+	int family;                /* AF_UNSPEC; AF_INET for -4, AF_INET6 for -6 */
+	int64_t timeout_ms;        /* -t: budget of the whole run */
+	enum state timeout_state;  /* -t N:STATE: state on timeout (CRITICAL) */
+	struct range warn, crit;   /* -w, -c when has_warn, has_crit */
+	bool has_warn, has_crit;
+	int verbose;               /* number of -v */
+	enum output_format output; /* --output */
+};
+
+/* Called for each plugin-specific option (and -w/-c if raw_thresholds).
+ * Returns 0, or -1 with a message in err. */
+typedef int (*opt_handler)(void *ctx, int key, const char *arg, char *err,
+			   size_t errlen);
+
+/* Parses argv.  Returns -1 when the plugin should run; otherwise the exit
+ * code to return right away after what was written to out: 0 after --help
+ * or --version, 3 after a usage error ("SERVICE UNKNOWN - what is wrong"
+ * and a usage hint). */
+int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
+	       char **argv, opt_handler handler, void *ctx, FILE *out);
+
+/* Writes "SERVICE UNKNOWN - <message>" and the usage hint to out; returns 3.
+ * For checks a plugin makes after opts_parse (a missing required option). */
+int opts_usage_error(const struct plugin_info *pi, FILE *out, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void opts_help(const struct plugin_info *pi, FILE *out);
+void opts_version(const struct plugin_info *pi, FILE *out);
+
+/* Strict integer in [min, max]: optional sign and decimal digits only.
+ * Returns 0, or -1 with a message naming the text. */
+int opts_long(const char *text, long min, long max, long *out, char *err,
+	      size_t errlen);
+
+/* Strict decimal number in [min, max] (no exponent, hex, inf or nan). */
+int opts_double(const char *text, double min, double max, double *out,
+		char *err, size_t errlen);
+
+/* A duration ("10", "250ms", "2m"; a bare number is in default_unit) in
+ * milliseconds, greater than zero and at most max_ms. */
+int opts_duration_ms(const char *text, const char *default_unit, int64_t max_ms,
+		     int64_t *out, char *err, size_t errlen);
+
+/* -t SECONDS[:STATE]: SECONDS as opts_duration_ms with unit s, STATE a
+ * state name or number. */
+int opts_timeout(const char *text, int64_t *ms, enum state *st, char *err,
+		 size_t errlen);
+
+#endif

@@ -1,0 +1,75 @@
+# Every plugin: --version, --help, bad arguments, as monitoring-plugins
+# users expect them.
+
+PLUGINS="check_icmp_rtt:ICMP check_hops:HOPS check_dns_mx:DNS MX check_smtp_dialogue:SMTP check_pop3_mailbox:POP3"
+
+for_each_plugin() {
+	local entry IFS=$'\n'
+	for entry in ${PLUGINS// check_/$'\n'check_}; do
+		"$1" "${entry%%:*}" "${entry#*:}"
+	done
+}
+
+version_ok() {
+	run "$CHECKS/$1" --version
+	expect_rc 0
+	expect_status "^$1 \(netcheck\) [0-9]+\.[0-9]+\.[0-9]+$"
+	run "$CHECKS/$1" -V
+	expect_rc 0
+}
+test_version() { for_each_plugin version_ok; }
+
+help_ok() {
+	run "$CHECKS/$1" --help
+	expect_rc 0
+	expect_out "^Usage: $1 "
+	expect_out '^ -t, --timeout=SECONDS\[:STATE\]$'
+	expect_out '\(default: 10:critical\)'
+	expect_out '^     --output=FORMAT$'
+	expect_out '^Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
+	[ -z "$err" ] || fail "--help wrote to stderr: $err"
+}
+test_help() { for_each_plugin help_ok; }
+
+bad_args_ok() {
+	local svc=$2
+	run "$CHECKS/$1" --no-such-option
+	expect_rc 3
+	expect_status "^$svc UNKNOWN - unknown option '--no-such-option'$"
+	expect_out "^Usage: $1 "
+	expect_out "^Try '$1 --help' for more information\.$"
+	run "$CHECKS/$1" -t 0
+	expect_rc 3
+	expect_status "^$svc UNKNOWN - -t: '0' is out of range"
+	run "$CHECKS/$1" -t 10:sometimes
+	expect_rc 3
+	expect_status "^$svc UNKNOWN - -t: 'sometimes' is not a state"
+	run "$CHECKS/$1" --output=xml
+	expect_rc 3
+	expect_status "^$svc UNKNOWN - --output: 'xml' is not an output format"
+	run "$CHECKS/$1" -H
+	expect_rc 3
+	expect_status "^$svc UNKNOWN - option '-H' needs an argument$"
+	[ -z "$err" ] || fail "bad arguments wrote to stderr: $err"
+}
+test_bad_arguments() { for_each_plugin bad_args_ok; }
+
+test_bad_threshold_names_the_text() {
+	run "$CHECKS/check_smtp_dialogue" -H localhost -w 20:10
+	expect_rc 3
+	expect_status "^SMTP UNKNOWN - -w: invalid range '20:10': the start is greater than the end$"
+	run "$CHECKS/check_smtp_dialogue" -H localhost -c 5xs
+	expect_rc 3
+	expect_status "^SMTP UNKNOWN - -c: invalid range '5xs': '5xs' has an unknown unit 'xs'"
+}
+
+# Until its issue lands, a plugin says so and exits UNKNOWN, in both formats.
+stub_ok() {
+	run "$CHECKS/$1" -H localhost
+	expect_rc 3
+	expect_status "^$2 UNKNOWN - not implemented$"
+	run "$CHECKS/$1" -H localhost --output=json
+	expect_rc 3
+	expect_status "^\{\"service\":\"$2\",\"state\":\"UNKNOWN\",\"exit_code\":3,"
+}
+test_unimplemented_plugins_say_so() { for_each_plugin stub_ok; }

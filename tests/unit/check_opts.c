@@ -1,0 +1,362 @@
+/* opts: shared options, strict numbers, help, version and usage errors. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "opts.h"
+#include "suites.h"
+
+enum { KEY_FLAG = 256 };
+
+static const struct opt_spec extra[] = {
+	{ "fqdn", 'F', "NAME", "Name to send in EHLO.", "this host's name" },
+	{ "flag", KEY_FLAG, NULL, "A long-only flag.", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct plugin_info info = {
+	.name = "check_test",
+	.service = "TEST",
+	.purpose = "Tests the options.",
+	.usage = "-H HOST [options]",
+	.host_help = "Host to test.",
+	.default_port = 25,
+	.thr_what = "the total time",
+	.thr_kind = UNIT_TIME,
+	.thr_unit = "s",
+	.extra = extra,
+};
+
+struct seen {
+	const char *fqdn;
+	int flags;
+};
+
+static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+	struct seen *s = ctx;
+
+	switch (key) {
+	case 'F':
+		if (strcmp(arg, "bad") == 0) {
+			snprintf(err, errlen, "'%s' is a bad name", arg);
+			return -1;
+		}
+		s->fqdn = arg;
+		return 0;
+	case KEY_FLAG:
+		s->flags++;
+		return 0;
+	}
+	return -1;
+}
+
+/* Parses a NULL-terminated argument list; returns what opts_parse returns
+ * and the text it wrote in *text (caller frees). */
+static int parse(const char *const *args, struct common_opts *co, struct seen *s,
+		 char **text)
+{
+	char *argv[32];
+	int argc = 0;
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+	int rc;
+
+	argv[argc++] = (char *)"check_test";
+	while (*args != NULL)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	rc = opts_parse(&info, co, argc, argv, handler, s, f);
+	fclose(f);
+	return rc;
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+START_TEST(test_defaults)
+{
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse(ARGS("-H", "mail.test"), &co, &s, &text), -1);
+	ck_assert_str_eq(text, "");
+	ck_assert_str_eq(co.host, "mail.test");
+	ck_assert_int_eq(co.port, 25);
+	ck_assert_int_eq(co.family, AF_UNSPEC);
+	ck_assert_int_eq(co.timeout_ms, 10000);
+	ck_assert_int_eq(co.timeout_state, STATE_CRITICAL);
+	ck_assert(!co.has_warn && !co.has_crit);
+	ck_assert_int_eq(co.verbose, 0);
+	ck_assert_int_eq(co.output, OUTPUT_CLASSIC);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_everything_set)
+{
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse(ARGS("--hostname=::1", "-p", "2525", "-6", "-t", "2.5:unknown",
+				    "-w", "250ms", "--critical", "1s", "-vvv", "--output", "json",
+				    "-F", "client.test", "--flag", "--flag"),
+			       &co, &s, &text), -1);
+	ck_assert_str_eq(co.host, "::1");
+	ck_assert_int_eq(co.port, 2525);
+	ck_assert_int_eq(co.family, AF_INET6);
+	ck_assert_int_eq(co.timeout_ms, 2500);
+	ck_assert_int_eq(co.timeout_state, STATE_UNKNOWN);
+	ck_assert(co.has_warn && co.has_crit);
+	ck_assert_double_eq_tol(co.warn.end, 0.25, 1e-12);
+	ck_assert_double_eq_tol(co.crit.end, 1, 1e-12);
+	ck_assert_int_eq(co.verbose, 3);
+	ck_assert_int_eq(co.output, OUTPUT_JSON);
+	ck_assert_str_eq(s.fqdn, "client.test");
+	ck_assert_int_eq(s.flags, 2);
+	free(text);
+}
+END_TEST
+
+/* Every bad argument: exit code 3, "TEST UNKNOWN - " and the reason on the
+ * first line, then the usage hint. */
+static const struct bad_case {
+	const char *args[4];
+	const char *reason;
+} bad_cases[] = {
+	{ { "-p", "0" }, "-p: '0' is out of range (1 to 65535)" },
+	{ { "-p", "65536" }, "-p: '65536' is out of range (1 to 65535)" },
+	{ { "-p", "25x" }, "-p: '25x' is not an integer" },
+	{ { "--port=" }, "--port: '' is not an integer" },
+	{ { "-p", "99999999999999999999999" }, "is out of range" },
+	{ { "-t", "0" }, "-t: '0' is out of range" },
+	{ { "-t", "abc" }, "-t: 'abc' is not a number" },
+	{ { "-t", "10:maybe" }, "-t: 'maybe' is not a state" },
+	{ { "-t", "5y" }, "unknown unit 'y'" },
+	{ { "-t", "100000" }, "is out of range" },
+	{ { "-w", "20:10" }, "-w: invalid range '20:10': the start is greater than the end" },
+	{ { "-c", "10:x" }, "-c: invalid range '10:x': 'x' is not a number" },
+	{ { "-w", "@" }, "-w: invalid range '@'" },
+	{ { "-H", "" }, "-H: '' is not a host name or address" },
+	{ { "-H", "a b" }, "-H: 'a b' is not a host name or address" },
+	{ { "--output=xml" }, "--output: 'xml' is not an output format (classic, json)" },
+	{ { "-x" }, "unknown option '-x'" },
+	{ { "--bogus" }, "unknown option '--bogus'" },
+	{ { "--bogus=1" }, "unknown option '--bogus'" },
+	{ { "-H" }, "option '-H' needs an argument" },
+	{ { "--warning" }, "option '--warning' needs an argument" },
+	{ { "-H", "x", "stray" }, "unexpected argument 'stray'" },
+	{ { "-F", "bad" }, "-F: 'bad' is a bad name" },
+	{ { "--flag=1" }, "" }, /* getopt: a flag takes no argument */
+};
+
+START_TEST(test_bad_arguments)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+	const char *args[5] = { c->args[0], c->args[1], c->args[2], c->args[3], NULL };
+
+	ck_assert_int_eq(parse(args, &co, &s, &text), 3);
+	ck_assert_msg(strncmp(text, "TEST UNKNOWN - ", 15) == 0, "got: %s", text);
+	ck_assert_msg(strstr(text, c->reason) != NULL && strchr(text, '\n') > strstr(text, c->reason),
+		      "first line lacks '%s': %s", c->reason, text);
+	ck_assert_ptr_nonnull(strstr(text, "\nUsage: check_test -H HOST [options]\n"
+					   "Try 'check_test --help' for more information.\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_help_lists_every_option_with_default)
+{
+	static const char *const want[] = {
+		" -h, --help\n", " -V, --version\n", " -H, --hostname=HOST\n",
+		" -p, --port=PORT\n", "(default: 25)", " -4, --ipv4\n", " -6, --ipv6\n",
+		" -t, --timeout=SECONDS[:STATE]\n", "(default: 10:critical)",
+		" -w, --warning=RANGE\n", " -c, --critical=RANGE\n", "the total time",
+		" -v, --verbose\n", "     --output=FORMAT\n", "(default: classic)",
+		" -F, --fqdn=NAME\n", "(default: this host's name)", "     --flag\n",
+		"Tests the options.", "Usage: check_test -H HOST [options]\n",
+	};
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+	int entries = 0, defaults = 0;
+
+	ck_assert_int_eq(parse(ARGS("--help"), &co, &s, &text), 0);
+	ck_assert_msg(strncmp(text, "check_test (netcheck) " NETCHECK_VERSION "\n",
+			      strlen("check_test (netcheck) " NETCHECK_VERSION "\n")) == 0,
+		      "first line is not the version: %s", text);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(text, want[i]) != NULL, "help lacks '%s'", want[i]);
+	/* Every option entry but --help and --version names its default. */
+	for (const char *line = text; line != NULL; line = strchr(line + 1, '\n')) {
+		const char *l = line == text ? line : line + 1;
+		const char *eol = strchr(l, '\n');
+
+		if (strncmp(l, " -", 2) == 0 || strncmp(l, "     --", 7) == 0)
+			entries++;
+		ck_assert_msg(eol == NULL || eol - l <= 79, "help line over 79 columns");
+	}
+	for (const char *p = text; (p = strstr(p, "(default: ")) != NULL; p++)
+		defaults++;
+	ck_assert_int_eq(entries, 13);
+	ck_assert_int_eq(defaults, entries - 2);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_version)
+{
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse(ARGS("-V"), &co, &s, &text), 0);
+	ck_assert_str_eq(text, "check_test (netcheck) " NETCHECK_VERSION "\n");
+	free(text);
+}
+END_TEST
+
+/* A second parse starts afresh (getopt state is reset). */
+START_TEST(test_parse_twice)
+{
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse(ARGS("-H", "a", "-v"), &co, &s, &text), -1);
+	free(text);
+	ck_assert_int_eq(parse(ARGS("-H", "b"), &co, &s, &text), -1);
+	ck_assert_str_eq(co.host, "b");
+	ck_assert_int_eq(co.verbose, 0);
+	free(text);
+}
+END_TEST
+
+static const struct long_case {
+	const char *text;
+	long min, max, want;
+	int rc;
+} long_cases[] = {
+	{ "0", 0, 10, 0, 0 }, { "10", 0, 10, 10, 0 }, { "-3", -5, 5, -3, 0 },
+	{ "+7", 0, 10, 7, 0 }, { "11", 0, 10, 0, -1 }, { "", 0, 10, 0, -1 },
+	{ " 1", 0, 10, 0, -1 }, { "1 ", 0, 10, 0, -1 }, { "0x10", 0, 100, 0, -1 },
+	{ "1.0", 0, 10, 0, -1 }, { "--1", -5, 5, 0, -1 },
+	{ "9223372036854775808", 0, 10, 0, -1 },
+};
+
+START_TEST(test_opts_long)
+{
+	const struct long_case *c = &long_cases[_i];
+	long v = 12345;
+	char err[128] = "";
+
+	ck_assert_int_eq(opts_long(c->text, c->min, c->max, &v, err, sizeof(err)), c->rc);
+	if (c->rc == 0)
+		ck_assert_int_eq(v, c->want);
+	else
+		ck_assert_msg(strstr(err, c->text) != NULL, "message lacks the text: %s", err);
+}
+END_TEST
+
+static const struct double_case {
+	const char *text;
+	double want;
+	int rc;
+} double_cases[] = {
+	{ "0.5", 0.5, 0 }, { "10", 10, 0 }, { "-1", 0, -1 }, { "1e2", 0, -1 },
+	{ "nan", 0, -1 }, { "101", 0, -1 }, { "5ms", 0, -1 },
+};
+
+START_TEST(test_opts_double)
+{
+	const struct double_case *c = &double_cases[_i];
+	double v;
+	char err[128];
+
+	ck_assert_int_eq(opts_double(c->text, 0, 100, &v, err, sizeof(err)), c->rc);
+	if (c->rc == 0)
+		ck_assert_double_eq_tol(v, c->want, 1e-12);
+}
+END_TEST
+
+static const struct timeout_case {
+	const char *text;
+	int64_t ms;
+	enum state st;
+	int rc;
+} timeout_cases[] = {
+	{ "10", 10000, STATE_CRITICAL, 0 }, { "0.5", 500, STATE_CRITICAL, 0 },
+	{ "250ms", 250, STATE_CRITICAL, 0 }, { "2m", 120000, STATE_CRITICAL, 0 },
+	{ "30:ok", 30000, STATE_OK, 0 }, { "30:WARNING", 30000, STATE_WARNING, 0 },
+	{ "5:3", 5000, STATE_UNKNOWN, 0 }, { "5:", 0, 0, -1 }, { ":5", 0, 0, -1 },
+	{ "-1", 0, 0, -1 }, { "0", 0, 0, -1 }, { "1d", 86400000, STATE_CRITICAL, 0 },
+	{ "2d", 0, 0, -1 },
+};
+
+START_TEST(test_opts_timeout)
+{
+	const struct timeout_case *c = &timeout_cases[_i];
+	int64_t ms = -1;
+	enum state st = STATE_LAST;
+	char err[128];
+
+	ck_assert_msg(opts_timeout(c->text, &ms, &st, err, sizeof(err)) == c->rc,
+		      "'%s'", c->text);
+	if (c->rc == 0) {
+		ck_assert_int_eq(ms, c->ms);
+		ck_assert_int_eq(st, c->st);
+	}
+}
+END_TEST
+
+/* A plugin without a port or thresholds offers neither -p nor -w/-c. */
+START_TEST(test_options_not_offered)
+{
+	static const struct plugin_info bare = {
+		.name = "check_bare", .service = "BARE", .purpose = "Bare.",
+		.usage = "[options]",
+	};
+	char *argv[] = { (char *)"check_bare", (char *)"-p", (char *)"1", NULL };
+	struct common_opts co;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_int_eq(opts_parse(&bare, &co, 3, argv, NULL, NULL, f), 3);
+	fflush(f);
+	ck_assert_ptr_nonnull(strstr(text, "unknown option '-p'"));
+	rewind(f);
+	opts_help(&bare, f);
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "--port"));
+	ck_assert_ptr_null(strstr(text, "--warning"));
+	ck_assert_ptr_null(strstr(text, "--hostname"));
+	free(text);
+}
+END_TEST
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+Suite *opts_suite(void)
+{
+	Suite *s = suite_create("opts");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, UNIT_TIMEOUT);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_everything_set);
+	tcase_add_loop_test(tc, test_bad_arguments, 0, N(bad_cases));
+	tcase_add_test(tc, test_help_lists_every_option_with_default);
+	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_parse_twice);
+	tcase_add_loop_test(tc, test_opts_long, 0, N(long_cases));
+	tcase_add_loop_test(tc, test_opts_double, 0, N(double_cases));
+	tcase_add_loop_test(tc, test_opts_timeout, 0, N(timeout_cases));
+	tcase_add_test(tc, test_options_not_offered);
+	suite_add_tcase(s, tc);
+	return s;
+}

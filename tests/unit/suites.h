@@ -1,0 +1,16 @@
+/* One libcheck suite per module of common/. */
+#ifndef NETCHECK_TEST_SUITES_H
+#define NETCHECK_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *range_suite(void);
+Suite *result_suite(void);
+Suite *output_suite(void);
+Suite *opts_suite(void);
+Suite *deadline_suite(void);
+
+/* Every test case gets this timeout (seconds, fork mode). */
+#define UNIT_TIMEOUT 10
+
+#endif
