@@ -3,6 +3,7 @@
 #   make            build common/libnetcheck.a and the plugins in checks/
 #   make check      build and run every test (unit, valgrind, integration)
 #   make demo       build, start the lab, run every plugin against it, stop it
+#   make bench      side-by-side benchmarks against the tools users know
 #   make install    PREFIX, DESTDIR, libexecdir honoured
 #   make deps       install (as root, Debian/Ubuntu) every package needed
 #   make clean
@@ -20,11 +21,22 @@ WARN       := -Wall -Wextra -Werror=implicit -Wshadow -Wformat=2
 PKGS       := libcares openssl
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DNETCHECK_VERSION='"$(VERSION)"' \
                 -Icommon $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
+# LINK=static (default) links OpenSSL and c-ares statically: a plugin then
+# starts in a sixth of the instructions, since the dynamic loader does not
+# relocate libcrypto on every run (docs/benchmarks.md).  LINK=dynamic uses
+# the shared libraries, so OpenSSL updates apply without a rebuild.
+LINK       ?= static
+ifeq ($(LINK),static)
+LIBS_ALL   := $(shell $(PKG_CONFIG) --libs-only-L $(PKGS)) -Wl,-Bstatic -lssl -lcrypto -lcares \
+              -Wl,-Bdynamic -ldl -pthread -lm
+else
 LIBS_ALL   := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+endif
+LIBS_DYNAMIC := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-COMMON_MODULES := range result output opts deadline
+COMMON_MODULES := range result output opts deadline fail resolve transcript tls conn
 COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
 COMMON_OBJ := $(COMMON_SRC:.c=.o)
 LIB        := common/libnetcheck.a
@@ -32,13 +44,13 @@ LIB        := common/libnetcheck.a
 PLUGINS    := check_icmp_rtt check_hops check_dns_mx check_smtp_dialogue check_pop3_mailbox
 PLUGIN_BIN := $(PLUGINS:%=checks/%)
 
-UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c)
+UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c) tests/unit/testserver.c
 UNIT_BIN   := tests/unit/run_unit
-TOOLS_BIN  := tests/tools/perfemit
+TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo install uninstall deps clean
+.PHONY: all check unit valgrind integration demo bench install uninstall deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -57,6 +69,10 @@ checks/%: checks/%.o $(LIB)
 
 tests/tools/%: tests/tools/%.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
+
+# The same probe linked against the shared libraries, for make bench.
+tests/tools/connprobe-dynamic: tests/tools/connprobe.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_DYNAMIC)
 
 $(UNIT_BIN): $(UNIT_SRC:.c=.o) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC:.c=.o) $(LIB) $(CHECK_LIBS) $(LIBS_ALL)
@@ -79,8 +95,11 @@ valgrind: $(UNIT_BIN)
 integration: all $(TOOLS_BIN)
 	tests/integration/run
 
-demo: all
+demo: all $(TOOLS_BIN)
 	tests/demo
+
+bench: all $(TOOLS_BIN) tests/tools/connprobe-dynamic
+	tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(libexecdir)
@@ -99,6 +118,11 @@ deps:
 	    $$(sed -e 's/#.*//' packages.debian) >/dev/null
 
 clean:
-	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN)
+	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN) \
+	    tests/tools/connprobe-dynamic
+
+# Keep object files: without this, make removes the ones it built on the way
+# to a program, after (and below) the test summary.
+.SECONDARY:
 
 -include $(ALL_OBJ:.o=.d)

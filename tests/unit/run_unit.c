@@ -13,6 +13,11 @@ int main(void)
 	srunner_add_suite(sr, output_suite());
 	srunner_add_suite(sr, opts_suite());
 	srunner_add_suite(sr, deadline_suite());
+	srunner_add_suite(sr, fail_suite());
+	srunner_add_suite(sr, resolve_suite());
+	srunner_add_suite(sr, transcript_suite());
+	srunner_add_suite(sr, tls_suite());
+	srunner_add_suite(sr, conn_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -9,6 +9,11 @@ Suite *result_suite(void);
 Suite *output_suite(void);
 Suite *opts_suite(void);
 Suite *deadline_suite(void);
+Suite *fail_suite(void);
+Suite *resolve_suite(void);
+Suite *transcript_suite(void);
+Suite *tls_suite(void);
+Suite *conn_suite(void);
 
 /* Every test case gets this timeout (seconds, fork mode). */
 #define UNIT_TIMEOUT 10

@@ -1,0 +1,1140 @@
+/* conn: connect over address lists, bounded line reads, sends, STARTTLS,
+ * against scripted servers on loopback (tests/unit/testserver.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "testserver.h"
+#include "suites.h"
+
+#define MS 1000000LL
+#define BUDGET_MS 8000 /* for tests that are not about time (valgrind is slow) */
+
+static void certs_setup(void)
+{
+	ts_certs_make();
+}
+
+static void certs_teardown(void)
+{
+	ts_certs_remove();
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Connects to the server (plain) and checks it worked. */
+static struct conn *open_to(const struct testserver *ts, struct deadline *d,
+			    struct transcript *t, size_t max_line)
+{
+	struct conn_params p = { .deadline = d, .max_line = max_line, .transcript = t };
+	struct fail f = { 0 };
+	struct conn *c = conn_connect(ts_addrs(ts), &p, NULL, &f);
+
+	ck_assert_msg(c != NULL, "connect: %s", f.text);
+	return c;
+}
+
+/* Whether some transcript line equals s. */
+static bool transcript_has(const struct transcript *t, const char *s)
+{
+	for (size_t i = 0; i < transcript_count(t); i++)
+		if (strcmp(transcript_get(t, i), s) == 0)
+			return true;
+	return false;
+}
+
+static bool transcript_mentions(const struct transcript *t, const char *s)
+{
+	for (size_t i = 0; i < transcript_count(t); i++)
+		if (strstr(transcript_get(t, i), s) != NULL)
+			return true;
+	return false;
+}
+
+static void expect_line(struct conn *c, const char *want, size_t want_len)
+{
+	struct fail f = { 0 };
+	char *line;
+	size_t len;
+
+	ck_assert_msg(conn_readline(c, &line, &len, &f) == 0, "want '%s': %s", want, f.text);
+	ck_assert_uint_eq(len, want_len);
+	ck_assert_msg(memcmp(line, want, len) == 0 && line[len] == '\0', "got '%s', want '%s'",
+		      line, want);
+}
+
+static void expect_read_fails(struct conn *c, enum fail_class cls, const char *text)
+{
+	struct fail f = { 0 };
+	char *line;
+	size_t len;
+
+	ck_assert_int_eq(conn_readline(c, &line, &len, &f), -1);
+	ck_assert_msg(f.cls == cls && strstr(f.text, text) != NULL, "got %s (%d), want %s",
+		      f.text, f.cls, text);
+}
+
+/* ---- lines: splitting and line ends -------------------------------------- */
+
+static const struct split_case {
+	const char *data;
+	size_t len;       /* 0: strlen */
+	size_t piece;     /* server sends in pieces of this size, 0: at once */
+	int ms;           /* with this pause between them */
+	const char *lines[4];
+	size_t lens[4];   /* 0: strlen(lines[i]) */
+} split_cases[] = {
+	{ "220 hello\r\n", 0, 0, 0, { "220 hello" }, { 0 } },
+	{ "220 hello\r\n", 0, 1, 3, { "220 hello" }, { 0 } },
+	{ "220 hello\r\n", 0, 10, 30, { "220 hello" }, { 0 } }, /* CR | LF */
+	{ "220 hello\r\n", 0, 9, 30, { "220 hello" }, { 0 } },  /* text | CRLF */
+	{ "220 a\r\n250 b\r\n", 0, 3, 5, { "220 a", "250 b" }, { 0 } },
+	{ "220 a\r\n250 b\r\n", 0, 7, 20, { "220 a", "250 b" }, { 0 } },
+	{ "220 a\n250 b\n", 0, 0, 0, { "220 a", "250 b" }, { 0 } },       /* LF only */
+	{ "220 a\n250 b\n", 0, 2, 5, { "220 a", "250 b" }, { 0 } },
+	{ "a\r\nb\nc\r\n", 0, 0, 0, { "a", "b", "c" }, { 0 } },            /* mixed */
+	{ "\r\n\n+OK\r\n", 0, 0, 0, { "", "", "+OK" }, { 0 } },            /* empty */
+	{ "a\rb\r\n", 0, 0, 0, { "a\rb" }, { 0 } },                       /* bare CR */
+	{ "x\r\r\n", 0, 0, 0, { "x\r" }, { 0 } },                         /* one CR off */
+	{ "a\0b\r\n+OK\r\n", 10, 0, 0, { "a\0b", "+OK" }, { 3, 0 } },      /* NUL kept */
+};
+
+START_TEST(test_lines_split)
+{
+	const struct split_case *sc = &split_cases[_i];
+	const struct ts_step steps[] = {
+		{ TS_OP_SEND, sc->data, sc->len, sc->piece, sc->ms },
+		TS_CLOSE,
+		TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct deadline d;
+	struct conn *c;
+	size_t i;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	for (i = 0; i < 4 && sc->lines[i] != NULL; i++)
+		expect_line(c, sc->lines[i], sc->lens[i] ? sc->lens[i] : strlen(sc->lines[i]));
+	expect_read_fails(c, FAIL_CONN, "connection closed by the server");
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- lines: the bound ---------------------------------------------------- */
+
+static const struct bound_case {
+	size_t max_line;  /* 0: the default, 1000 */
+	size_t body;      /* bytes of 'x' */
+	const char *end;  /* line end sent after them */
+	size_t piece;     /* pieces (0: at once) */
+	int ms;
+	enum fail_class want; /* FAIL_NONE: the line is read */
+} bound_cases[] = {
+	{ 16, 16, "\r\n", 0, 0, FAIL_NONE },
+	{ 16, 16, "\n", 0, 0, FAIL_NONE },
+	{ 16, 17, "\r\n", 0, 0, FAIL_PROTO },
+	{ 16, 17, "\n", 0, 0, FAIL_PROTO },
+	{ 16, 16, "\r\n", 17, 50, FAIL_NONE },  /* 16 + CR, then LF later */
+	{ 16, 17, "\r\n", 17, 50, FAIL_PROTO }, /* 17, then CRLF later */
+	{ 16, 18, "", 0, 0, FAIL_PROTO },       /* no end: fails without waiting */
+	{ 16, 17, "", 0, 0, FAIL_PROTO },       /* 17 and not a CR: the same */
+	{ 16, 16, "\r", 0, 0, FAIL_TIMEOUT },   /* may still end well: waits */
+	{ 16, 40, "", 5, 10, FAIL_PROTO },
+	{ 0, 1000, "\r\n", 0, 0, FAIL_NONE },
+	{ 0, 1001, "\r\n", 0, 0, FAIL_PROTO },
+	{ 0, 5000, "", 0, 0, FAIL_PROTO },
+	{ 20000, 20000, "\r\n", 7000, 20, FAIL_NONE }, /* more than one read block */
+	{ 20000, 20001, "\r\n", 7000, 20, FAIL_PROTO },
+};
+
+START_TEST(test_line_bound)
+{
+	const struct bound_case *bc = &bound_cases[_i];
+	size_t el = strlen(bc->end);
+	char *data = malloc(bc->body + el + 1);
+	struct ts_step steps[] = {
+		{ TS_OP_SEND, data, bc->body + el, bc->piece, bc->ms },
+		TS_SEND("+OK next\r\n"),
+		TS_HANG,
+		TS_END,
+	};
+	struct testserver *ts;
+	struct deadline d;
+	struct conn *c;
+	char want[64];
+
+	ck_assert_ptr_nonnull(data);
+	memset(data, 'x', bc->body);
+	memcpy(data + bc->body, bc->end, el + 1);
+	if (el == 0 || bc->want == FAIL_TIMEOUT)
+		steps[1] = (struct ts_step)TS_HANG; /* then silence */
+	ts = ts_start(AF_INET, steps);
+	deadline_start(&d, bc->want == FAIL_TIMEOUT ? 300 : BUDGET_MS);
+	c = open_to(ts, &d, NULL, bc->max_line);
+	if (bc->want == FAIL_NONE) {
+		expect_line(c, data, bc->body);
+		expect_line(c, "+OK next", 8);
+	} else if (bc->want == FAIL_TIMEOUT) {
+		expect_read_fails(c, FAIL_TIMEOUT, "timed out waiting for the server");
+	} else {
+		snprintf(want, sizeof(want), "the server sent a line longer than %zu bytes",
+			 bc->max_line ? bc->max_line : 1000);
+		expect_read_fails(c, FAIL_PROTO, want);
+		/* Known as soon as the bytes are there, not at the deadline. */
+		ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+	}
+	conn_close(c);
+	ts_stop(ts);
+	free(data);
+}
+END_TEST
+
+/* Many lines in few reads: the buffer is reused (moved) and every line
+ * comes out whole and in order. */
+START_TEST(test_many_lines)
+{
+	enum { N = 300 };
+	const size_t each = 600;
+	char *data = malloc(N * (each + 2) + 1), *p = data;
+	struct ts_step steps[] = { { TS_OP_SEND, NULL, 0, 4096, 1 }, TS_CLOSE, TS_END };
+	struct testserver *ts;
+	struct deadline d;
+	struct conn *c;
+
+	ck_assert_ptr_nonnull(data);
+	for (int i = 0; i < N; i++) {
+		int k = sprintf(p, "250-line %04d ", i);
+
+		memset(p + k, 'a' + i % 26, each - (size_t)k);
+		memcpy(p + each, "\r\n", 2);
+		p += each + 2;
+	}
+	*p = '\0';
+	steps[0].data = data;
+	ts = ts_start(AF_INET, steps);
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	for (int i = 0; i < N; i++) {
+		struct fail f = { 0 };
+		char *line, head[32];
+		size_t len;
+		int k = snprintf(head, sizeof(head), "250-line %04d ", i);
+
+		ck_assert_msg(conn_readline(c, &line, &len, &f) == 0, "line %d: %s", i, f.text);
+		ck_assert_uint_eq(len, each);
+		ck_assert(memcmp(line, head, (size_t)k) == 0);
+		ck_assert(line[each - 1] == 'a' + i % 26);
+	}
+	expect_read_fails(c, FAIL_CONN, "connection closed by the server");
+	conn_close(c);
+	ts_stop(ts);
+	free(data);
+}
+END_TEST
+
+/* ---- multi-line replies ------------------------------------------------- */
+
+struct smtp_reply {
+	int lines;
+	char last[64];
+};
+
+/* SMTP: "250-..." continues, "250 ..." ends; anything else is an error. */
+static int smtp_last(void *ctx, const char *line, size_t len, struct fail *f)
+{
+	struct smtp_reply *r = ctx;
+
+	r->lines++;
+	snprintf(r->last, sizeof(r->last), "%s", line);
+	if (len < 4 || memcmp(line, "250", 3) != 0 || (line[3] != '-' && line[3] != ' ')) {
+		fail_set(f, FAIL_PROTO, "bad reply line");
+		return -1;
+	}
+	return line[3] == ' ';
+}
+
+static const struct multi_case {
+	const char *data;
+	size_t piece;
+	int rc;
+	int lines;
+	const char *last;
+} multi_cases[] = {
+	{ "250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n220 next\r\n", 0, 0, 3,
+	  "250 STARTTLS" },
+	{ "250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n220 next\r\n", 5, 0, 3,
+	  "250 STARTTLS" },
+	{ "250-mail.test\n250 OK\n220 next\n", 1, 0, 2, "250 OK" },
+	{ "250 one\r\n220 next\r\n", 0, 0, 1, "250 one" },
+	{ "250-mail.test\r\n550 no\r\n", 0, -1, 2, "550 no" },
+};
+
+START_TEST(test_read_response)
+{
+	const struct multi_case *mc = &multi_cases[_i];
+	const struct ts_step steps[] = {
+		TS_SEND_PIECES(mc->data, mc->piece, 5),
+		TS_HANG,
+		TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct smtp_reply r = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	ck_assert_int_eq(conn_read_response(c, smtp_last, &r, &f), mc->rc);
+	ck_assert_int_eq(r.lines, mc->lines);
+	ck_assert_str_eq(r.last, mc->last);
+	if (mc->rc == 0)
+		expect_line(c, "220 next", 8);
+	else
+		ck_assert(f.cls == FAIL_PROTO && strcmp(f.text, "bad reply line") == 0);
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* The server closes in the middle of a multi-line reply. */
+START_TEST(test_read_response_closed)
+{
+	const struct ts_step steps[] = { TS_SEND("250-mail.test\r\n250-PIPE"), TS_CLOSE, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct smtp_reply r = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	ck_assert_int_eq(conn_read_response(c, smtp_last, &r, &f), -1);
+	ck_assert_int_eq(r.lines, 1);
+	ck_assert_int_eq(f.cls, FAIL_CONN);
+	ck_assert_str_eq(f.text, "connection closed by the server in the middle of a line");
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- early close, reset -------------------------------------------------- */
+
+static const struct close_case {
+	struct ts_step steps[4];
+	int good_lines; /* "220 hi" lines before the failure */
+	const char *text;
+} close_cases[] = {
+	{ { TS_CLOSE, TS_END }, 0, "connection closed by the server" },
+	{ { TS_SEND("220 hi\r\n"), TS_CLOSE, TS_END }, 1, "connection closed by the server" },
+	{ { TS_SEND("220 hi\r\n220 half"), TS_CLOSE, TS_END }, 1,
+	  "connection closed by the server in the middle of a line" },
+	{ { TS_SEND("220 hi\r"), TS_CLOSE, TS_END }, 0,
+	  "connection closed by the server in the middle of a line" },
+	{ { TS_RESET, TS_END }, 0, "connection reset by the server" },
+	{ { TS_SEND("220 hi\r\n"), TS_SLEEP(100), TS_RESET, TS_END }, 1,
+	  "connection reset by the server" },
+};
+
+START_TEST(test_early_close)
+{
+	const struct close_case *cc = &close_cases[_i];
+	struct testserver *ts = ts_start(AF_INET, cc->steps);
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	for (int i = 0; i < cc->good_lines; i++)
+		expect_line(c, "220 hi", 6);
+	expect_read_fails(c, FAIL_CONN, cc->text);
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* Sending to a server that reset the connection fails as a connection
+ * failure, without SIGPIPE killing us. */
+START_TEST(test_send_after_reset)
+{
+	const struct ts_step steps[] = { TS_RESET, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	int rc = 0;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	expect_read_fails(c, FAIL_CONN, "reset");
+	/* The first send may still be buffered by the kernel; a later one
+	 * cannot be. */
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = conn_send_line(c, "QUIT", NULL, &f);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(f.cls, FAIL_CONN);
+	ck_assert_msg(strstr(f.text, "connection closed by the server while sending") != NULL,
+		      "%s", f.text);
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- the deadline ---------------------------------------------------------- */
+
+static void assert_on_time(const struct deadline *d, int64_t now)
+{
+	int64_t slack = (ts_slow() ? 500 : 50) * MS;
+
+	ck_assert_msg(now >= d->end_ns, "returned %lld ms early",
+		      (long long)((d->end_ns - now) / MS));
+	ck_assert_msg(now - d->end_ns <= slack, "returned %lld ms late",
+		      (long long)((now - d->end_ns) / MS));
+}
+
+static const struct silent_case {
+	struct ts_step steps[4];
+	int good_lines;
+} silent_cases[] = {
+	{ { TS_HANG, TS_END }, 0 },                                       /* nothing */
+	{ { TS_SEND("220 hi\r\n"), TS_HANG, TS_END }, 1 },                /* then nothing */
+	{ { TS_SEND("220 hi\r\n220 ha"), TS_HANG, TS_END }, 1 },          /* half a line */
+	{ { TS_SEND_PIECES("220 hi\r\n220 trickle ...", 1, 40), TS_HANG, TS_END }, 1 },
+};
+
+/* A server that never (finishes its) answer: the read returns at the
+ * deadline, within 50 ms of it. */
+START_TEST(test_never_answers)
+{
+	const struct silent_case *sc = &silent_cases[_i];
+	struct testserver *ts = ts_start(AF_INET, sc->steps);
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, 300);
+	c = open_to(ts, &d, NULL, 0);
+	for (int i = 0; i < sc->good_lines; i++)
+		expect_line(c, "220 hi", 6);
+	expect_read_fails(c, FAIL_TIMEOUT, "timed out waiting for the server");
+	assert_on_time(&d, mono_now_ns());
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* A listener whose accept queue is full drops new SYNs: on loopback, an
+ * address that never answers.  Returns the listening socket (and fills the
+ * queue with *filler). */
+static int silent_listener(struct sockaddr_storage *ss, socklen_t *len, int *filler)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+	ck_assert_int_ge(lfd, 0);
+	memset(ss, 0, sizeof(*ss));
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*len = sizeof(*in);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)ss, *len), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)ss, len), 0);
+	*filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(*filler, 0);
+	ck_assert_int_eq(connect(*filler, (struct sockaddr *)ss, *len), 0);
+	return lfd;
+}
+
+START_TEST(test_connect_timeout)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int filler, lfd = silent_listener(&ss, &sl, &filler);
+	struct addr_list list = { 1, &ss, &sl };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	char who[64], want[128];
+
+	addr_format((struct sockaddr *)&ss, true, who, sizeof(who));
+	deadline_start(&d, 300);
+	p.deadline = &d;
+	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
+	assert_on_time(&d, mono_now_ns());
+	ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
+	snprintf(want, sizeof(want), "timed out connecting (%s: no answer)", who);
+	ck_assert_str_eq(f.text, want);
+	close(filler);
+	close(lfd);
+}
+END_TEST
+
+/* Two addresses that never answer: FAIL_TIMEOUT at the deadline, naming
+ * both. */
+START_TEST(test_connect_all_silent)
+{
+	struct sockaddr_storage ss[2];
+	socklen_t sl[2];
+	int filler[2], lfd[2];
+	struct addr_list list = { 2, ss, sl };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	char a[64], b[64], want[256];
+
+	lfd[0] = silent_listener(&ss[0], &sl[0], &filler[0]);
+	lfd[1] = silent_listener(&ss[1], &sl[1], &filler[1]);
+	addr_format((struct sockaddr *)&ss[0], true, a, sizeof(a));
+	addr_format((struct sockaddr *)&ss[1], true, b, sizeof(b));
+	deadline_start(&d, 400);
+	p.deadline = &d;
+	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
+	assert_on_time(&d, mono_now_ns());
+	ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
+	snprintf(want, sizeof(want), "timed out connecting (%s: no answer; %s: no answer)", a, b);
+	ck_assert_str_eq(f.text, want);
+	for (int i = 0; i < 2; i++) {
+		close(filler[i]);
+		close(lfd[i]);
+	}
+}
+END_TEST
+
+/* The first address never answers: it gets half the budget, the second
+ * answers and is the one used. */
+START_TEST(test_connect_silent_then_good)
+{
+	const struct ts_step steps[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct sockaddr_storage ss[2];
+	socklen_t sl[2];
+	int filler, lfd = silent_listener(&ss[0], &sl[0], &filler);
+	struct addr_list list = { 2, ss, sl };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	char want[64];
+	int64_t took;
+
+	ss[1] = ts_addrs(ts)->addr[0];
+	sl[1] = ts_addrs(ts)->len[0];
+	deadline_start(&d, 600);
+	p.deadline = &d;
+	c = conn_connect(&list, &p, NULL, &f);
+	took = mono_now_ns() - d.start_ns;
+	ck_assert_msg(c != NULL, "%s", f.text);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(ts));
+	ck_assert_str_eq(conn_peer(c), want);
+	ck_assert_msg(took >= 290 * MS && took < (ts_slow() ? 1000 : 450) * MS,
+		      "took %lld ms", (long long)(took / MS));
+	expect_line(c, "220 second", 10);
+	conn_close(c);
+	close(filler);
+	close(lfd);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- connect over address lists ------------------------------------------ */
+
+START_TEST(test_connect_refused)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	int family = families[_i];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct addr_list list = { 1, &ss, &sl };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	char who[64], want[128];
+
+	/* Skip IPv6 where ::1 does not exist. */
+	if (family == AF_INET6) {
+		struct testserver *ts = ts_start(AF_INET6, (const struct ts_step[]){ TS_END });
+
+		if (ts == NULL) {
+			fprintf(stderr, "conn: no IPv6 loopback here, refused [::1] skipped\n");
+			return;
+		}
+		ts_stop(ts);
+	}
+	ts_refused_addr(family, &ss, &sl);
+	addr_format((struct sockaddr *)&ss, true, who, sizeof(who));
+	deadline_start(&d, BUDGET_MS);
+	p.deadline = &d;
+	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
+	ck_assert_int_eq(f.cls, FAIL_CONN);
+	snprintf(want, sizeof(want), "cannot connect: %s: connection refused", who);
+	ck_assert_str_eq(f.text, want);
+	ck_assert(who[0] == (family == AF_INET6 ? '[' : '1'));
+}
+END_TEST
+
+START_TEST(test_connect_all_refused)
+{
+	struct sockaddr_storage ss[2];
+	socklen_t sl[2];
+	struct addr_list list = { 2, ss, sl };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	char a[64], b[64], want[256];
+
+	ts_refused_addr(AF_INET, &ss[0], &sl[0]);
+	ts_refused_addr(AF_INET, &ss[1], &sl[1]);
+	addr_format((struct sockaddr *)&ss[0], true, a, sizeof(a));
+	addr_format((struct sockaddr *)&ss[1], true, b, sizeof(b));
+	deadline_start(&d, BUDGET_MS);
+	p.deadline = &d;
+	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
+	ck_assert_int_eq(f.cls, FAIL_CONN);
+	snprintf(want, sizeof(want), "cannot connect: %s: connection refused; %s: connection refused",
+		 a, b);
+	ck_assert_str_eq(f.text, want);
+}
+END_TEST
+
+START_TEST(test_connect_empty_list)
+{
+	struct addr_list list = { 0, NULL, NULL };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+
+	deadline_start(&d, BUDGET_MS);
+	p.deadline = &d;
+	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
+	ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+	ck_assert_ptr_null(conn_connect(NULL, &p, NULL, &f));
+	ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+}
+END_TEST
+
+/* First a refused address, then one that answers (same or other family):
+ * the second is used and reported. */
+START_TEST(test_connect_second_address)
+{
+	static const int first_family[] = { AF_INET, AF_INET6 };
+	const struct ts_step steps[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps), *v6;
+	struct sockaddr_storage ss[2];
+	socklen_t sl[2];
+	struct addr_list list = { 2, ss, sl };
+	struct conn_params p = { 0 };
+	struct transcript *t = transcript_new();
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	char want[64];
+
+	if (first_family[_i] == AF_INET6) {
+		v6 = ts_start(AF_INET6, (const struct ts_step[]){ TS_END });
+		if (v6 == NULL) {
+			fprintf(stderr, "conn: no IPv6 loopback here, case skipped\n");
+			transcript_free(t);
+			ts_stop(ts);
+			return;
+		}
+		ts_stop(v6);
+	}
+	ts_refused_addr(first_family[_i], &ss[0], &sl[0]);
+	ss[1] = ts_addrs(ts)->addr[0];
+	sl[1] = ts_addrs(ts)->len[0];
+	deadline_start(&d, BUDGET_MS);
+	p.deadline = &d;
+	p.transcript = t;
+	c = conn_connect(&list, &p, NULL, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(ts));
+	ck_assert_str_eq(conn_peer(c), want);
+	ck_assert(!conn_is_tls(c));
+	snprintf(want, sizeof(want), "-- connected to 127.0.0.1:%d", ts_port(ts));
+	ck_assert_str_eq(transcript_get(t, 0), want);
+	expect_line(c, "220 second", 10);
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+/* Two listeners: the first that answers is used, the second never
+ * touched. */
+START_TEST(test_connect_two_listeners)
+{
+	const struct ts_step one[] = { TS_SEND("220 first\r\n"), TS_HANG, TS_END };
+	const struct ts_step two[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
+	struct testserver *a = ts_start(AF_INET, one), *b = ts_start(AF_INET, two);
+	struct sockaddr_storage ss[2] = { ts_addrs(a)->addr[0], ts_addrs(b)->addr[0] };
+	socklen_t sl[2] = { ts_addrs(a)->len[0], ts_addrs(b)->len[0] };
+	struct addr_list list = { 2, ss, sl };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	char want[64];
+
+	deadline_start(&d, BUDGET_MS);
+	p.deadline = &d;
+	c = conn_connect(&list, &p, NULL, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(a));
+	ck_assert_str_eq(conn_peer(c), want);
+	expect_line(c, "220 first", 9);
+	conn_close(c);
+	ts_stop(a);
+	ts_stop(b);
+}
+END_TEST
+
+START_TEST(test_ipv6)
+{
+	const struct ts_step steps[] = {
+		TS_SEND("+OK POP3 ready\r\n"), TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET6, steps);
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	char want[64];
+
+	if (ts == NULL) {
+		fprintf(stderr, "conn: no IPv6 loopback here, test_ipv6 skipped\n");
+		return;
+	}
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, NULL, 0);
+	snprintf(want, sizeof(want), "[::1]:%d", ts_port(ts));
+	ck_assert_str_eq(conn_peer(c), want);
+	expect_line(c, "+OK POP3 ready", 14);
+	ck_assert_int_eq(conn_send_line(c, "QUIT", NULL, &f), 0);
+	expect_line(c, "+OK bye", 7);
+	ck_assert_str_eq(ts_received(ts, 1), "QUIT\r\n");
+	expect_read_fails(c, FAIL_CONN, "connection closed by the server");
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- sending, the transcript --------------------------------------------- */
+
+START_TEST(test_send_line_masked)
+{
+	const struct ts_step steps[] = {
+		TS_SEND("+OK ready\r\n"), TS_READLINE, TS_READLINE, TS_READLINE,
+		TS_SEND("+OK logged in\r\n"), TS_HANG, TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct transcript *t = transcript_new();
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	char masked[64], big[3000];
+
+	memset(big, 'B', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	expect_line(c, "+OK ready", 9);
+	ck_assert_int_eq(conn_send_line(c, "USER bob", NULL, &f), 0);
+	transcript_mask("PASS s3cr3t", 5, masked, sizeof(masked));
+	ck_assert_int_eq(conn_send_line(c, "PASS s3cr3t", masked, &f), 0);
+	ck_assert_int_eq(conn_send_line(c, big, "BIG", &f), 0); /* over the stack copy */
+	expect_line(c, "+OK logged in", 13);
+	{
+		const char *got = ts_received(ts, 3);
+
+		ck_assert_int_eq(strncmp(got, "USER bob\r\nPASS s3cr3t\r\n", 23), 0);
+		ck_assert_uint_eq(strlen(got), 23 + sizeof(big) - 1 + 2);
+		ck_assert_int_eq(strcmp(got + strlen(got) - 2, "\r\n"), 0);
+	}
+	ck_assert(transcript_has(t, "S: +OK ready"));
+	ck_assert(transcript_has(t, "C: USER bob"));
+	ck_assert(transcript_has(t, "C: PASS ********"));
+	ck_assert(transcript_has(t, "C: BIG"));
+	ck_assert(transcript_has(t, "S: +OK logged in"));
+	ck_assert(!transcript_mentions(t, "s3cr3t"));
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+/* A line holding CR or LF is refused before anything is sent or recorded:
+ * a --from address with a CRLF in it must not smuggle a second command. */
+START_TEST(test_send_line_refuses_line_ends)
+{
+	static const char *const bad[] = {
+		"MAIL FROM:<a@b>\r\nRCPT TO:<x@y>", "QUIT\n", "\rRSET", "A\rB",
+	};
+	const struct ts_step steps[] = { TS_READLINE, TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct transcript *t = transcript_new();
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	size_t before;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	before = transcript_count(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(conn_send_line(c, bad[i], NULL, &f), -1);
+		ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+		ck_assert_ptr_nonnull(strstr(f.text, "CR or LF"));
+	}
+	ck_assert_uint_eq(transcript_count(t), before);
+	ck_assert_int_eq(conn_send_line(c, "NOOP", NULL, &f), 0);
+	ck_assert_str_eq(ts_received(ts, 1), "NOOP\r\n");
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+START_TEST(test_conn_write_raw)
+{
+	const struct ts_step steps[] = { TS_READLINE, TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct transcript *t = transcript_new();
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	size_t before;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	before = transcript_count(t);
+	ck_assert_int_eq(conn_write(c, "DATA", 4, &f), 0);
+	ck_assert_int_eq(conn_write(c, "\0raw\n", 5, &f), 0);
+	ck_assert_int_eq(memcmp(ts_received(ts, 1), "DATA\0raw\n", 9), 0);
+	ck_assert_uint_eq(transcript_count(t), before); /* raw writes are not recorded */
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+START_TEST(test_record_off)
+{
+	const struct ts_step steps[] = {
+		TS_SEND("+OK 3 messages\r\n1 100\r\n2 200\r\n3 300\r\n.\r\n+OK more\r\n"), TS_HANG,
+		TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct transcript *t = transcript_new();
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	expect_line(c, "+OK 3 messages", 14);
+	conn_record(c, false);
+	expect_line(c, "1 100", 5);
+	expect_line(c, "2 200", 5);
+	expect_line(c, "3 300", 5);
+	conn_record(c, true);
+	expect_line(c, ".", 1);
+	expect_line(c, "+OK more", 8);
+	ck_assert(transcript_has(t, "S: +OK 3 messages"));
+	ck_assert(!transcript_mentions(t, "S: 1 100"));
+	ck_assert(!transcript_mentions(t, "S: 2 200"));
+	ck_assert(!transcript_mentions(t, "S: 3 300"));
+	ck_assert(transcript_has(t, "S: ."));
+	ck_assert(transcript_has(t, "S: +OK more"));
+	ck_assert_uint_eq(transcript_count(t), 4); /* connected, 3 lines */
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- TLS: implicit, STARTTLS -------------------------------------------- */
+
+START_TEST(test_implicit_tls)
+{
+	const struct ts_step steps[] = {
+		TS_TLS(ts_certs.good), TS_SEND("+OK ready\r\n"), TS_READLINE,
+		TS_SEND_PIECES("+OK\r\nbye\r\n", 3, 10), TS_CLOSE, TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct transcript *t = transcript_new();
+	struct conn_params p = { 0 };
+	struct tls_info info;
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, BUDGET_MS);
+	p = (struct conn_params){ .deadline = &d, .transcript = t, .tls = &tp };
+	c = conn_connect(ts_addrs(ts), &p, &info, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	ck_assert(conn_is_tls(c));
+	ck_assert(info.verified);
+	ck_assert_str_eq(info.version, "TLSv1.3");
+	ck_assert_str_eq(info.subject, "CN=localhost");
+	ck_assert(transcript_mentions(t, "-- TLS handshake: TLSv1.3, "));
+	expect_line(c, "+OK ready", 9);
+	ck_assert_int_eq(conn_send_line(c, "QUIT", NULL, &f), 0);
+	expect_line(c, "+OK", 3);
+	expect_line(c, "bye", 3);
+	ck_assert_str_eq(ts_received(ts, 1), "QUIT\r\n");
+	expect_read_fails(c, FAIL_CONN, "connection closed by the server");
+	ck_assert_uint_eq(conn_injected(c), 0);
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+START_TEST(test_implicit_tls_expired)
+{
+	const struct ts_step steps[] = { TS_TLS(ts_certs.expired), TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct conn_params p = { 0 };
+	struct tls_info info;
+	struct fail f = { 0 };
+	struct deadline d;
+
+	deadline_start(&d, BUDGET_MS);
+	p = (struct conn_params){ .deadline = &d, .tls = &tp };
+	ck_assert_ptr_null(conn_connect(ts_addrs(ts), &p, &info, &f));
+	ck_assert_int_eq(f.cls, FAIL_TLS);
+	ck_assert_msg(strstr(f.text, "certificate has expired") != NULL, "%s", f.text);
+	ck_assert(info.has_cert && !info.verified);
+	ts_stop(ts);
+}
+END_TEST
+
+/* Implicit TLS to a server that accepts and never answers the ClientHello:
+ * conn_connect gives up at the deadline. */
+START_TEST(test_implicit_tls_silent)
+{
+	const struct ts_step steps[] = { TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct conn_params p = { 0 };
+	struct tls_info info;
+	struct fail f = { 0 };
+	struct deadline d;
+
+	deadline_start(&d, 300);
+	p = (struct conn_params){ .deadline = &d, .tls = &tp };
+	ck_assert_ptr_null(conn_connect(ts_addrs(ts), &p, &info, &f));
+	assert_on_time(&d, mono_now_ns());
+	ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
+	ck_assert_str_eq(f.text, "timed out in the TLS handshake");
+	ts_stop(ts);
+}
+END_TEST
+
+static const struct tls_end_case {
+	struct ts_step steps[5];
+	enum fail_class cls;
+	const char *text;
+} tls_end_cases[] = {
+	{ { TS_TLS(ts_certs.good), TS_SEND("+OK\r\n"), TS_CLOSE, TS_END }, FAIL_CONN,
+	  "connection closed by the server" },
+	{ { TS_TLS(ts_certs.good), TS_SEND("+OK\r\n"), TS_CLOSE_RAW, TS_END }, FAIL_CONN,
+	  "connection closed by the server" },
+	{ { TS_TLS(ts_certs.good), TS_SEND("+OK\r\n+O"), TS_CLOSE, TS_END }, FAIL_CONN,
+	  "connection closed by the server in the middle of a line" },
+	{ { TS_TLS(ts_certs.good), TS_SEND("+OK\r\n"), TS_SLEEP(100), TS_RESET, TS_END },
+	  FAIL_CONN, "connection reset by the server" },
+	{ { TS_TLS(ts_certs.good), TS_SEND("+OK\r\n"), TS_HANG, TS_END }, FAIL_TIMEOUT,
+	  "timed out" },
+};
+
+/* Over TLS: close (with close_notify), close in a line, reset, silence. */
+START_TEST(test_tls_end)
+{
+	const struct tls_end_case *tc = &tls_end_cases[_i];
+	struct testserver *ts = ts_start(AF_INET, tc->steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	int64_t now;
+
+	deadline_start(&d, tc->cls == FAIL_TIMEOUT ? (ts_slow() ? 3000 : 500) : BUDGET_MS);
+	p = (struct conn_params){ .deadline = &d, .tls = &tp };
+	c = conn_connect(ts_addrs(ts), &p, NULL, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	expect_line(c, "+OK", 3);
+	expect_read_fails(c, tc->cls, tc->text);
+	now = mono_now_ns();
+	if (tc->cls == FAIL_TIMEOUT)
+		assert_on_time(&d, now);
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+static const struct starttls_case {
+	const char *go_ahead;  /* the server's answer to STARTTLS, and what follows */
+	int pause_ms;          /* before it sends `late` */
+	const char *late;      /* more plaintext, sent later (or NULL) */
+	int client_wait_ms;    /* the client waits this long before the handshake */
+	size_t injected;
+} starttls_cases[] = {
+	{ "220 go ahead\r\n", 0, NULL, 0, 0 },
+	{ "220 go ahead\r\n250 injected\r\n", 0, NULL, 0, 14 },        /* same segment */
+	{ "220 go ahead\r\n", 50, "250 injected\r\n", 250, 14 },     /* still in the socket */
+	{ "220 go ahead\r\n250 a\r\n", 50, "250 bb\r\n", 250, 15 },  /* both */
+};
+
+START_TEST(test_starttls)
+{
+	const struct starttls_case *sc = &starttls_cases[_i];
+	const struct ts_step steps[] = {
+		TS_SEND("220 mail.example.test ESMTP\r\n"),
+		TS_READLINE,
+		TS_SEND(sc->go_ahead),
+		TS_SLEEP(sc->pause_ms),
+		sc->late ? (struct ts_step)TS_SEND(sc->late) : (struct ts_step)TS_SLEEP(0),
+		TS_TLS(ts_certs.good),
+		TS_READLINE,
+		TS_SEND("250 after TLS\r\n"),
+		TS_HANG,
+		TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct transcript *t = transcript_new();
+	struct tls_info info;
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	char note[128];
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	expect_line(c, "220 mail.example.test ESMTP", 27);
+	ck_assert_int_eq(conn_send_line(c, "STARTTLS", NULL, &f), 0);
+	expect_line(c, "220 go ahead", 12);
+	if (sc->client_wait_ms > 0)
+		sleep_ms(sc->client_wait_ms);
+	ck_assert(!conn_is_tls(c));
+	ck_assert_msg(conn_starttls(c, &tp, &info, &f) == 0, "%s", f.text);
+	ck_assert(conn_is_tls(c));
+	ck_assert(info.verified);
+	ck_assert_uint_eq(conn_injected(c), sc->injected);
+	snprintf(note, sizeof(note),
+		 "-- discarded %zu bytes of plaintext sent before the TLS handshake", sc->injected);
+	ck_assert(transcript_has(t, note) == (sc->injected > 0));
+	ck_assert_int_eq(conn_send_line(c, "EHLO client.test", NULL, &f), 0);
+	/* The injected "250" lines are gone: the next line came over TLS. */
+	expect_line(c, "250 after TLS", 13);
+	ck_assert_str_eq(ts_received(ts, 2), "STARTTLS\r\nEHLO client.test\r\n");
+	/* No second upgrade. */
+	ck_assert_int_eq(conn_starttls(c, &tp, &info, &f), -1);
+	ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+/* STARTTLS where the server goes on in plaintext: the handshake fails at
+ * once; where it never starts the handshake: at the deadline. */
+START_TEST(test_starttls_fails)
+{
+	const struct ts_step plain[] = {
+		TS_SEND("220 go ahead\r\n"), TS_SLEEP(150), TS_SEND("250 plaintext, not TLS\r\n"),
+		TS_HANG, TS_END,
+	};
+	const struct ts_step silent[] = { TS_SEND("220 go ahead\r\n"), TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, _i == 0 ? plain : silent);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, _i == 0 ? BUDGET_MS : 400);
+	c = open_to(ts, &d, NULL, 0);
+	expect_line(c, "220 go ahead", 12);
+	ck_assert_int_eq(conn_starttls(c, &tp, NULL, &f), -1);
+	if (_i == 0) {
+		ck_assert_int_eq(f.cls, FAIL_TLS);
+		ck_assert_msg(strstr(f.text, "TLS handshake failed") == f.text, "%s", f.text);
+		ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+	} else {
+		ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
+		assert_on_time(&d, mono_now_ns());
+	}
+	ck_assert(!conn_is_tls(c));
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+Suite *conn_suite(void)
+{
+	Suite *s = suite_create("conn");
+	TCase *lines = tcase_create("lines");
+	TCase *connect = tcase_create("connect");
+	TCase *tls = tcase_create("tls");
+
+	tcase_set_timeout(lines, UNIT_TIMEOUT);
+	tcase_add_loop_test(lines, test_lines_split, 0,
+			    (int)(sizeof(split_cases) / sizeof(split_cases[0])));
+	tcase_add_loop_test(lines, test_line_bound, 0,
+			    (int)(sizeof(bound_cases) / sizeof(bound_cases[0])));
+	tcase_add_test(lines, test_many_lines);
+	tcase_add_loop_test(lines, test_read_response, 0,
+			    (int)(sizeof(multi_cases) / sizeof(multi_cases[0])));
+	tcase_add_test(lines, test_read_response_closed);
+	tcase_add_loop_test(lines, test_early_close, 0,
+			    (int)(sizeof(close_cases) / sizeof(close_cases[0])));
+	tcase_add_test(lines, test_send_after_reset);
+	tcase_add_loop_test(lines, test_never_answers, 0,
+			    (int)(sizeof(silent_cases) / sizeof(silent_cases[0])));
+	tcase_add_test(lines, test_send_line_masked);
+	tcase_add_test(lines, test_send_line_refuses_line_ends);
+	tcase_add_test(lines, test_conn_write_raw);
+	tcase_add_test(lines, test_record_off);
+	suite_add_tcase(s, lines);
+
+	tcase_set_timeout(connect, UNIT_TIMEOUT);
+	tcase_add_loop_test(connect, test_connect_refused, 0, 2);
+	tcase_add_test(connect, test_connect_all_refused);
+	tcase_add_test(connect, test_connect_empty_list);
+	tcase_add_loop_test(connect, test_connect_second_address, 0, 2);
+	tcase_add_test(connect, test_connect_two_listeners);
+	tcase_add_test(connect, test_connect_timeout);
+	tcase_add_test(connect, test_connect_silent_then_good);
+	tcase_add_test(connect, test_connect_all_silent);
+	tcase_add_test(connect, test_ipv6);
+	suite_add_tcase(s, connect);
+
+	tcase_set_timeout(tls, UNIT_TIMEOUT);
+	tcase_add_unchecked_fixture(tls, certs_setup, certs_teardown);
+	tcase_add_test(tls, test_implicit_tls);
+	tcase_add_test(tls, test_implicit_tls_expired);
+	tcase_add_test(tls, test_implicit_tls_silent);
+	tcase_add_loop_test(tls, test_tls_end, 0,
+			    (int)(sizeof(tls_end_cases) / sizeof(tls_end_cases[0])));
+	tcase_add_loop_test(tls, test_starttls, 0,
+			    (int)(sizeof(starttls_cases) / sizeof(starttls_cases[0])));
+	tcase_add_loop_test(tls, test_starttls_fails, 0, 2);
+	suite_add_tcase(s, tls);
+	return s;
+}
