@@ -46,7 +46,7 @@ PLUGIN_BIN := $(PLUGINS:%=checks/%)
 
 UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c) tests/unit/testserver.c
 UNIT_BIN   := tests/unit/run_unit
-TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage
+TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage tests/tools/lookup
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
