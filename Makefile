@@ -36,7 +36,7 @@ LIBS_DYNAMIC := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-COMMON_MODULES := range result output opts deadline fail resolve transcript tls conn
+COMMON_MODULES := range result output opts deadline fail resolve transcript tls conn secret
 COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
 COMMON_OBJ := $(COMMON_SRC:.c=.o)
 LIB        := common/libnetcheck.a

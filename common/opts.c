@@ -230,6 +230,32 @@ int opts_duration_ms(const char *text, const char *default_unit, int64_t max_ms,
 	return 0;
 }
 
+int opts_days_pair(const char *text, double *warn, double *crit, char *err,
+		   size_t errlen)
+{
+	const char *comma = strchr(text, ',');
+	char first[64];
+	size_t n = comma ? (size_t)(comma - text) : strlen(text);
+
+	if (n >= sizeof(first)) {
+		snprintf(err, errlen, "'%s' is too long", text);
+		return -1;
+	}
+	memcpy(first, text, n);
+	first[n] = '\0';
+	if (opts_double(first, 0, 36500, warn, err, errlen) < 0)
+		return -1;
+	*crit = -1;
+	if (comma != NULL && opts_double(comma + 1, 0, 36500, crit, err, errlen) < 0)
+		return -1;
+	if (*crit > *warn) {
+		snprintf(err, errlen, "'%s': the critical days must not be more than the warning days",
+			 text);
+		return -1;
+	}
+	return 0;
+}
+
 int opts_timeout(const char *text, int64_t *ms, enum state *st, char *err,
 		 size_t errlen)
 {

@@ -87,6 +87,11 @@ int opts_double(const char *text, double min, double max, double *out,
 int opts_duration_ms(const char *text, const char *default_unit, int64_t max_ms,
 		     int64_t *out, char *err, size_t errlen);
 
+/* WARN[,CRIT] in days (decimals allowed), as -D/--certificate takes it:
+ * "30,7" or "30" (then crit is -1: none).  Returns 0, or -1 with err. */
+int opts_days_pair(const char *text, double *warn, double *crit, char *err,
+		   size_t errlen);
+
 /* -t SECONDS[:STATE]: SECONDS as opts_duration_ms with unit s, STATE a
  * state name or number. */
 int opts_timeout(const char *text, int64_t *ms, enum state *st, char *err,

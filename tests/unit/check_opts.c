@@ -313,6 +313,30 @@ START_TEST(test_opts_timeout)
 }
 END_TEST
 
+static const struct days_case {
+	const char *text;
+	double warn, crit;
+	int rc;
+} days_cases[] = {
+	{ "30,7", 30, 7, 0 }, { "30", 30, -1, 0 }, { "14.5,3.5", 14.5, 3.5, 0 },
+	{ "0,0", 0, 0, 0 }, { "7,30", 0, 0, -1 }, { "x", 0, 0, -1 }, { "30,", 0, 0, -1 },
+	{ ",7", 0, 0, -1 }, { "-1", 0, 0, -1 }, { "30,7,1", 0, 0, -1 },
+};
+
+START_TEST(test_opts_days_pair)
+{
+	const struct days_case *c = &days_cases[_i];
+	double w = -5, cr = -5;
+	char err[128];
+
+	ck_assert_msg(opts_days_pair(c->text, &w, &cr, err, sizeof(err)) == c->rc, "'%s'", c->text);
+	if (c->rc == 0) {
+		ck_assert_double_eq_tol(w, c->warn, 1e-9);
+		ck_assert_double_eq_tol(cr, c->crit, 1e-9);
+	}
+}
+END_TEST
+
 /* A plugin without a port or thresholds offers neither -p nor -w/-c. */
 START_TEST(test_options_not_offered)
 {
@@ -357,6 +381,7 @@ Suite *opts_suite(void)
 	tcase_add_loop_test(tc, test_opts_double, 0, N(double_cases));
 	tcase_add_loop_test(tc, test_opts_timeout, 0, N(timeout_cases));
 	tcase_add_test(tc, test_options_not_offered);
+	tcase_add_loop_test(tc, test_opts_days_pair, 0, N(days_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,6 +14,7 @@ Suite *resolve_suite(void);
 Suite *transcript_suite(void);
 Suite *tls_suite(void);
 Suite *conn_suite(void);
+Suite *secret_suite(void);
 
 /* Every test case gets this timeout (seconds, fork mode). */
 #define UNIT_TIMEOUT 10

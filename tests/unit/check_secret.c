@@ -1,0 +1,149 @@
+/* secret: passwords from files, the environment and argv; base64. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "secret.h"
+#include "suites.h"
+
+static const struct file_case {
+	const char *content;
+	size_t len;
+	const char *want; /* NULL: refused */
+	const char *why;  /* part of the message when refused */
+} file_cases[] = {
+	{ "s3cret\n", 7, "s3cret", NULL },
+	{ "s3cret", 6, "s3cret", NULL },
+	{ "s3cret\r\n", 8, "s3cret", NULL },
+	{ "with space \n2nd line\n", 21, "with space ", NULL },
+	{ "\n", 1, NULL, "is empty" },
+	{ "", 0, NULL, "is empty" },
+	{ "a\0b\n", 4, NULL, "NUL" },
+};
+
+static char *write_temp(const char *content, size_t len)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/netcheck-secret.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+START_TEST(test_from_file)
+{
+	const struct file_case *c = &file_cases[_i];
+	char *path = write_temp(c->content, c->len), buf[SECRET_MAX];
+	struct fail f = { 0 };
+	int rc = secret_from_file(path, buf, sizeof(buf), &f);
+
+	if (c->want != NULL) {
+		ck_assert_msg(rc == 0, "%s", f.text);
+		ck_assert_str_eq(buf, c->want);
+	} else {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+		ck_assert_msg(strstr(f.text, c->why) != NULL, "%s", f.text);
+		ck_assert_ptr_nonnull(strstr(f.text, path));
+	}
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_from_file_errors_never_show_the_content)
+{
+	char long_secret[SECRET_MAX + 10], buf[SECRET_MAX], *path;
+	struct fail f = { 0 };
+
+	memset(long_secret, 'Q', sizeof(long_secret));
+	path = write_temp(long_secret, sizeof(long_secret));
+	ck_assert_int_eq(secret_from_file(path, buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "longer than"));
+	ck_assert_ptr_null(strstr(f.text, "QQQ"));
+	unlink(path);
+
+	ck_assert_int_eq(secret_from_file("/nonexistent/pw", buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "/nonexistent/pw"));
+	ck_assert_int_eq(secret_from_file("/tmp", buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "not a regular file"));
+}
+END_TEST
+
+START_TEST(test_from_env)
+{
+	char buf[64];
+	struct fail f = { 0 };
+
+	setenv("NETCHECK_TEST_PW", "envpw", 1);
+	ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW", buf, sizeof(buf), &f), 0);
+	ck_assert_str_eq(buf, "envpw");
+	unsetenv("NETCHECK_TEST_PW");
+	ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW", buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "NETCHECK_TEST_PW is not set"));
+	setenv("NETCHECK_TEST_PW", "", 1);
+	ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW", buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "empty"));
+	setenv("NETCHECK_TEST_PW", "0123456789", 1);
+	ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW", buf, 5, &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "longer than"));
+	unsetenv("NETCHECK_TEST_PW");
+}
+END_TEST
+
+START_TEST(test_from_arg_blanks_argv)
+{
+	char arg[] = "hunter2", buf[64];
+	struct fail f = { 0 };
+
+	ck_assert_int_eq(secret_from_arg(arg, buf, sizeof(buf), &f), 0);
+	ck_assert_str_eq(buf, "hunter2");
+	ck_assert_str_eq(arg, "xxxxxxx");
+	secret_wipe(buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ck_assert_int_eq(buf[i], 0);
+}
+END_TEST
+
+static const struct b64_case {
+	const char *in;
+	size_t n;
+	const char *out;
+} b64_cases[] = {
+	{ "", 0, "" }, { "f", 1, "Zg==" }, { "fo", 2, "Zm8=" }, { "foo", 3, "Zm9v" },
+	{ "foobar", 6, "Zm9vYmFy" },
+	{ "\0alice\0pw", 9, "AGFsaWNlAHB3" }, /* SASL PLAIN, RFC 4616 */
+};
+
+START_TEST(test_base64)
+{
+	const struct b64_case *c = &b64_cases[_i];
+	char out[64];
+
+	ck_assert_int_eq(secret_base64(c->in, c->n, out, sizeof(out)), (long)strlen(c->out));
+	ck_assert_str_eq(out, c->out);
+	ck_assert_int_eq(secret_base64(c->in, c->n, out, strlen(c->out)), -1);
+}
+END_TEST
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+Suite *secret_suite(void)
+{
+	Suite *s = suite_create("secret");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, UNIT_TIMEOUT);
+	tcase_add_loop_test(tc, test_from_file, 0, N(file_cases));
+	tcase_add_test(tc, test_from_file_errors_never_show_the_content);
+	tcase_add_test(tc, test_from_env);
+	tcase_add_test(tc, test_from_arg_blanks_argv);
+	tcase_add_loop_test(tc, test_base64, 0, N(b64_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
