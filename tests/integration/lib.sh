@@ -16,7 +16,8 @@
 # $TOP is the source tree, $CHECKS its checks/ folder.  When the lab is up,
 # the variables printed by tests/lab/up are in the environment.
 
-fail() { printf '    %s\n' "$*" >&2; return 1; }
+complain() { printf '    %s\n' "$*" >&2; }
+fail() { complain "$@"; return 1; }
 skip() { printf '%s\n' "$*" >&2; exit 77; }
 
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
@@ -47,22 +48,22 @@ show_run() {
 
 expect_rc() {
 	[ "$rc" = "$1" ] && return 0
-	fail "expected exit code $1, got $rc"; show_run; return 1
+	complain "expected exit code $1, got $rc"; show_run; return 1
 }
 
 expect_status() {
 	[[ $status_line =~ $1 ]] && return 0
-	fail "status line does not match /$1/"; show_run; return 1
+	complain "status line does not match /$1/"; show_run; return 1
 }
 
 expect_out() {
 	grep -Eq -- "$1" <<<"$out" && return 0
-	fail "no line of stdout matches /$1/"; show_run; return 1
+	complain "no line of stdout matches /$1/"; show_run; return 1
 }
 
 expect_no_out() {
 	grep -Eq -- "$1" <<<"$out" || return 0
-	fail "a line of stdout matches /$1/"; show_run; return 1
+	complain "a line of stdout matches /$1/"; show_run; return 1
 }
 
 # Labels of the perfdata on the status line, one per line, unquoted.
@@ -93,5 +94,5 @@ expect_perf_labels() {
 	want=$(printf '%s\n' "$@")
 	got=$(perf_labels)
 	[ "$want" = "$got" ] && return 0
-	fail "perfdata labels differ: want [${want//$'\n'/ }] got [${got//$'\n'/ }]"; show_run; return 1
+	complain "perfdata labels differ: want [${want//$'\n'/ }] got [${got//$'\n'/ }]"; show_run; return 1
 }
