@@ -308,11 +308,15 @@ static int build_tables(const struct plugin_info *pi, struct option *longopts,
 	return 0;
 }
 
-/* The option as the user wrote it, for messages. */
+/* The option as the user wrote it, for messages: the word before optind,
+ * or the one before that when the argument was a word of its own
+ * ("--port 99999"). */
 static void option_text(char **argv, int optind_now, int key, char *buf, size_t len)
 {
 	const char *word = optind_now > 0 ? argv[optind_now - 1] : "";
 
+	if (word[0] != '-' && optind_now > 1)
+		word = argv[optind_now - 2];
 	if (strncmp(word, "--", 2) == 0)
 		snprintf(buf, len, "%.*s", (int)strcspn(word, "="), word);
 	else if (key > 0 && key < 256)
@@ -339,6 +343,7 @@ static int common_option(const struct plugin_info *pi, struct common_opts *co,
 		if (opts_long(arg, 1, 65535, &port, err, errlen) < 0)
 			return -1;
 		co->port = (int)port;
+		co->port_given = true;
 		return 0;
 	case '4':
 		co->family = AF_INET;

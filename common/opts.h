@@ -44,6 +44,7 @@ struct plugin_info {
 struct common_opts {
 	const char *host;          /* -H; NULL when not given */
 	int port;                  /* -p; default_port when not given */
+	bool port_given;           /* -p was given */
 	int family;                /* AF_UNSPEC; AF_INET for -4, AF_INET6 for -6 */
 	int64_t timeout_ms;        /* -t: budget of the whole run */
 	enum state timeout_state;  /* -t N:STATE: state on timeout (CRITICAL) */

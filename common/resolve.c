@@ -23,7 +23,9 @@ struct resolver {
 	char servers[512]; /* for messages */
 	struct sockaddr_storage last_read; /* peer of the last packet read */
 	bool have_last_read;
+	bool last_read_tcp; /* the last packet read came over TCP */
 	char answered[INET6_ADDRSTRLEN + 10]; /* who answered this lookup, or "" */
+	bool answered_tcp; /* ... and it came over TCP */
 };
 
 static const char *const status_texts[RESOLVE_LAST] = {
@@ -227,9 +229,13 @@ static ares_ssize_t sock_recvfrom(ares_socket_t s, void *buf, size_t len, int fl
 
 	if (n > 0) {
 		socklen_t sl = sizeof(r->last_read);
+		int type = 0;
+		socklen_t tl = sizeof(type);
 
 		r->have_last_read =
 			getpeername(s, (struct sockaddr *)&r->last_read, &sl) == 0;
+		r->last_read_tcp = getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+				   type == SOCK_STREAM;
 	}
 	return n;
 }
@@ -247,9 +253,11 @@ static const struct ares_socket_functions sock_funcs = {
 /* Called from a lookup's callback: the packet just read is its answer. */
 static void note_answer(struct resolver *r)
 {
-	if (r->have_last_read)
+	if (r->have_last_read) {
 		addr_format((const struct sockaddr *)&r->last_read, true, r->answered,
 			    sizeof(r->answered));
+		r->answered_tcp = r->last_read_tcp;
+	}
 }
 
 /* Starts a lookup: nobody has answered it yet. */
@@ -257,12 +265,29 @@ static void lookup_begin(struct resolver *r)
 {
 	r->have_last_read = false;
 	r->answered[0] = '\0';
+	r->answered_tcp = false;
 }
 
 /* The server that answered, or all of them. */
 static const char *who(const struct resolver *r)
 {
 	return r->answered[0] ? r->answered : resolver_servers(r);
+}
+
+/* Drops the servers not of family (AF_INET, AF_INET6) from the list that
+ * starts at *head; AF_UNSPEC keeps all. */
+static void keep_family(struct ares_addr_port_node **head, int family)
+{
+	struct ares_addr_port_node **link = head;
+
+	if (family == AF_UNSPEC)
+		return;
+	while (*link != NULL) {
+		if ((*link)->family != family)
+			*link = (*link)->next;
+		else
+			link = &(*link)->next;
+	}
 }
 
 /* Makes the c-ares channel, at the first lookup that needs one: a run that
@@ -308,7 +333,25 @@ static int channel_ready(struct resolver *r, struct fail *f)
 		struct ares_addr_port_node *list = NULL;
 
 		if (ares_get_servers_ports(r->channel, &list) == ARES_SUCCESS) {
-			describe_servers(r, list);
+			struct ares_addr_port_node *kept = list;
+
+			if (r->params.family != AF_UNSPEC) {
+				keep_family(&kept, r->params.family);
+				if (kept == NULL ||
+				    ares_set_servers_ports(r->channel, kept) != ARES_SUCCESS) {
+					if (kept == NULL)
+						fail_set(f, FAIL_INTERNAL, "the system has no %s DNS server",
+							 r->params.family == AF_INET ? "IPv4" : "IPv6");
+					else
+						fail_set(f, FAIL_INTERNAL, "c-ares refused the server list");
+					ares_free_data(list);
+					/* No channel with the wrong servers for a later lookup. */
+					ares_destroy(r->channel);
+					r->have_channel = false;
+					return -1;
+				}
+			}
+			describe_servers(r, kept);
 			ares_free_data(list);
 		}
 	}
@@ -327,10 +370,22 @@ struct resolver *resolver_new(const struct resolver_params *p, struct fail *f)
 	r->params.servers = NULL; /* kept parsed in nodes */
 	r->deadline = p->deadline;
 	if (p->servers != NULL) {
+		struct ares_addr_port_node *head;
+
 		if (parse_servers(r, p->servers, f) < 0) {
 			free(r);
 			return NULL;
 		}
+		head = r->nodes;
+		keep_family(&head, p->family);
+		if (head == NULL) {
+			fail_set(f, FAIL_INTERNAL, "no %s server in '%s'",
+				 p->family == AF_INET ? "IPv4" : "IPv6", p->servers);
+			free(r);
+			return NULL;
+		}
+		if (head != r->nodes) /* nodes[0] heads the list given to c-ares */
+			r->nodes[0] = *head;
 		describe_servers(r, r->nodes);
 	} else {
 		snprintf(r->servers, sizeof(r->servers), "the system's resolvers");
@@ -695,6 +750,7 @@ static size_t skip_name(const unsigned char *msg, size_t len, size_t off)
 
 /* One resource record of the answer section. */
 struct rr {
+	size_t owner; /* offset of its owner name */
 	uint16_t type;
 	uint32_t ttl;
 	size_t rdata; /* offset of its data */
@@ -721,6 +777,7 @@ static int each_answer(const unsigned char *msg, size_t len,
 	for (unsigned i = 0; i < h.ancount; i++) {
 		struct rr rr;
 
+		rr.owner = off;
 		off = skip_name(msg, len, off);
 		if (off == 0 || off + 10 > len)
 			return -1;
@@ -814,8 +871,32 @@ enum resolve_status resolve_query(struct resolver *r, const char *name, int type
 	if (channel_ready(r, f) < 0)
 		return RESOLVE_ERROR;
 	lookup_begin(r);
-	ares_query(r->channel, name, DNS_CLASS_IN, type, query_callback, &st);
+	if (r->params.ad_bit) {
+		unsigned char *q = NULL;
+		int qlen = 0, rc = ares_create_query(name, DNS_CLASS_IN, type, 0,
+						     !r->params.no_recursion, &q, &qlen, 0);
+
+		if (rc != ARES_SUCCESS) {
+			s = map_status(r, rc, name, false, f);
+			return s == RESOLVE_OK ? RESOLVE_ERROR : s;
+		}
+		q[3] |= 0x20; /* AD; c-ares gives the query its own id */
+		ares_send(r->channel, q, qlen, query_callback, &st);
+		ares_free_string(q);
+	} else {
+		ares_query(r->channel, name, DNS_CLASS_IN, type, query_callback, &st);
+	}
 	in_time = run_channel(r, &st.done);
+	if (r->params.ad_bit && st.status == ARES_SUCCESS && st.raw != NULL && st.len >= 12) {
+		/* ares_send leaves the rcode to us; map it as ares_query does. */
+		static const int by_rcode[6] = { ARES_SUCCESS, ARES_EFORMERR, ARES_ESERVFAIL,
+						 ARES_ENOTFOUND, ARES_ENOTIMP, ARES_EREFUSED };
+		unsigned rcode = st.raw[3] & 0x0f;
+
+		st.status = rcode < 6 ? by_rcode[rcode] : ARES_EBADRESP;
+		if (rcode == 0 && get16(st.raw + 6) == 0)
+			st.status = ARES_ENODATA;
+	}
 	s = map_status(r, st.status, name, !in_time, f);
 	if (st.raw != NULL) {
 		struct dns_reply *reply = calloc(1, sizeof(*reply));
@@ -833,6 +914,8 @@ enum resolve_status resolve_query(struct resolver *r, const char *name, int type
 		reply->raw = st.raw;
 		reply->len = st.len;
 		reply->seconds = (double)(st.answered_ns - t0) / NS_PER_S;
+		reply->tcp = r->answered_tcp;
+		snprintf(reply->server, sizeof(reply->server), "%s", r->answered);
 		*out = reply;
 	}
 	return s;
@@ -951,4 +1034,142 @@ void names_free(char **names, size_t n)
 	for (size_t i = 0; names != NULL && i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+void dns_type_format(unsigned type, char *buf, size_t len)
+{
+	static const struct {
+		unsigned type;
+		const char *name;
+	} names[] = {
+		{ DNS_TYPE_A, "A" }, { DNS_TYPE_NS, "NS" }, { DNS_TYPE_CNAME, "CNAME" },
+		{ 6, "SOA" }, { DNS_TYPE_PTR, "PTR" }, { DNS_TYPE_MX, "MX" }, { 16, "TXT" },
+		{ DNS_TYPE_AAAA, "AAAA" }, { 33, "SRV" }, { 41, "OPT" }, { 43, "DS" },
+		{ 46, "RRSIG" }, { 47, "NSEC" }, { 48, "DNSKEY" }, { 50, "NSEC3" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].type == type) {
+			snprintf(buf, len, "%s", names[i].name);
+			return;
+		}
+	snprintf(buf, len, "TYPE%u", type);
+}
+
+struct records_ctx {
+	struct dns_record *rr;
+	size_t n, cap;
+};
+
+/* A name at off of msg as text with a final dot ("mail.test.", "." for the
+ * root), or without it; NULL when malformed or out of memory.  *used gets
+ * the bytes the name takes at off. */
+static char *name_text(const unsigned char *msg, size_t len, size_t off, bool dot,
+		       long *used)
+{
+	char *name = NULL, *out;
+
+	if (ares_expand_name(msg + off, msg, (int)len, &name, used) != ARES_SUCCESS)
+		return NULL;
+	if (!dot)
+		out = strdup(name);
+	else if (asprintf(&out, "%s.", name[0] ? name : "") < 0)
+		out = NULL;
+	ares_free_string(name);
+	return out;
+}
+
+static char *rdata_text(const unsigned char *msg, size_t len, const struct rr *rr)
+{
+	const unsigned char *d = msg + rr->rdata;
+	char *out = NULL, buf[INET6_ADDRSTRLEN];
+	long used = 0;
+
+	if (rr->type == DNS_TYPE_A && rr->rdlen == 4) {
+		inet_ntop(AF_INET, d, buf, sizeof(buf));
+		return strdup(buf);
+	}
+	if (rr->type == DNS_TYPE_AAAA && rr->rdlen == 16) {
+		inet_ntop(AF_INET6, d, buf, sizeof(buf));
+		return strdup(buf);
+	}
+	if (rr->type == DNS_TYPE_CNAME || rr->type == DNS_TYPE_NS || rr->type == DNS_TYPE_PTR) {
+		out = name_text(msg, len, rr->rdata, true, &used);
+		if (out != NULL && (size_t)used > rr->rdlen) {
+			free(out);
+			return NULL;
+		}
+		return out;
+	}
+	if (rr->type == DNS_TYPE_MX && rr->rdlen >= 3) {
+		char *host = name_text(msg, len, rr->rdata + 2, true, &used);
+
+		if (host == NULL || (size_t)used + 2 > rr->rdlen) {
+			free(host);
+			return NULL;
+		}
+		if (asprintf(&out, "%u %s", (unsigned)get16(d), host) < 0)
+			out = NULL;
+		free(host);
+		return out;
+	}
+	if (rr->type == DNS_TYPE_A || rr->type == DNS_TYPE_AAAA || rr->type == DNS_TYPE_MX ||
+	    rr->type == DNS_TYPE_CNAME)
+		return NULL; /* the wrong size for its type */
+	/* RFC 3597 generic form. */
+	out = malloc(16 + 2 * (size_t)rr->rdlen);
+	if (out != NULL) {
+		int k = sprintf(out, "\\# %u%s", (unsigned)rr->rdlen, rr->rdlen ? " " : "");
+
+		for (size_t i = 0; i < rr->rdlen; i++)
+			k += sprintf(out + k, "%02x", d[i]);
+	}
+	return out;
+}
+
+static int records_fn(const unsigned char *msg, size_t len, const struct rr *rr, void *ctx)
+{
+	struct records_ctx *c = ctx;
+	long used;
+	struct dns_record rec = { .type = rr->type, .ttl = rr->ttl };
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 8;
+		struct dns_record *nr = realloc(c->rr, ncap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -1;
+		c->rr = nr;
+		c->cap = ncap;
+	}
+	rec.name = name_text(msg, len, rr->owner, false, &used);
+	rec.data = rec.name ? rdata_text(msg, len, rr) : NULL;
+	if (rec.data == NULL) {
+		free(rec.name);
+		return -1;
+	}
+	c->rr[c->n++] = rec;
+	return 0;
+}
+
+int dns_reply_records(const struct dns_reply *reply, struct dns_record **out, size_t *n)
+{
+	struct records_ctx c = { 0 };
+
+	if (each_answer(reply->raw, reply->len, records_fn, &c) < 0) {
+		dns_records_free(c.rr, c.n);
+		return -1;
+	}
+	*out = c.rr;
+	*n = c.n;
+	return 0;
+}
+
+void dns_records_free(struct dns_record *rr, size_t n)
+{
+	for (size_t i = 0; rr != NULL && i < n; i++) {
+		free(rr[i].name);
+		free(rr[i].data);
+	}
+	free(rr);
 }

@@ -31,6 +31,11 @@ struct resolver_params {
 			      * ADDR); NULL: the system's resolvers */
 	bool tcp;            /* queries over TCP only */
 	bool no_recursion;   /* clear the RD bit */
+	int family;          /* AF_UNSPEC (0): every server; AF_INET or
+			      * AF_INET6: only the servers of that family */
+	bool ad_bit;         /* resolve_query sets the AD bit in its queries, so
+			      * a validating resolver says whether it validated
+			      * the answer (RFC 6840 5.7) */
 };
 
 /* What a lookup ended with. */
@@ -90,6 +95,9 @@ struct dns_reply {
 	bool has_ttl;
 	uint32_t min_ttl;
 	double seconds; /* time from query to answer */
+	bool tcp;       /* the answer came over TCP (asked so, or after a
+			 * truncated UDP answer) */
+	char server[64]; /* who answered, "127.0.0.1:53"; "" when unknown */
 };
 
 /* Sends one query (type: 1 A, 2 NS, 12 PTR, 15 MX, 28 AAAA, ...) for name.
@@ -109,6 +117,23 @@ void mx_records_free(struct mx_record *mx, size_t n);
 /* Names (NS hosts or PTR targets) of a reply; an array of n strings. */
 int dns_reply_names(const struct dns_reply *reply, int type, char ***out, size_t *n);
 void names_free(char **names, size_t n);
+
+/* One record of a reply's answer section, in presentation form. */
+struct dns_record {
+	char *name;    /* owner, "mail.example.test" (no final dot; "" the root) */
+	unsigned type; /* DNS_TYPE_*, or any other type number */
+	uint32_t ttl;
+	char *data;    /* A "127.0.0.1", AAAA "::1", MX "10 mail.example.test.",
+			* CNAME/NS/PTR "host.example.test."; any other type
+			* "\# LEN HEX" (RFC 3597) */
+};
+/* The answer section of a reply, in order.  Returns 0 with an array of n
+ * records the caller frees with dns_records_free, or -1 when the message
+ * is malformed or memory ran out. */
+int dns_reply_records(const struct dns_reply *reply, struct dns_record **out, size_t *n);
+void dns_records_free(struct dns_record *rr, size_t n);
+/* "A", "MX", ..., or "TYPE65" for a type without a name here, into buf. */
+void dns_type_format(unsigned type, char *buf, size_t len);
 
 /* Pure parsers over a DNS message, for tests and fuzzing.  Both return 0,
  * or -1 when the message is malformed. */

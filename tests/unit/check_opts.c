@@ -83,6 +83,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(text, "");
 	ck_assert_str_eq(co.host, "mail.test");
 	ck_assert_int_eq(co.port, 25);
+	ck_assert(!co.port_given);
 	ck_assert_int_eq(co.family, AF_UNSPEC);
 	ck_assert_int_eq(co.timeout_ms, 10000);
 	ck_assert_int_eq(co.timeout_state, STATE_CRITICAL);
@@ -105,6 +106,7 @@ START_TEST(test_everything_set)
 			       &co, &s, &text), -1);
 	ck_assert_str_eq(co.host, "::1");
 	ck_assert_int_eq(co.port, 2525);
+	ck_assert(co.port_given);
 	ck_assert_int_eq(co.family, AF_INET6);
 	ck_assert_int_eq(co.timeout_ms, 2500);
 	ck_assert_int_eq(co.timeout_state, STATE_UNKNOWN);
@@ -129,6 +131,9 @@ static const struct bad_case {
 	{ { "-p", "65536" }, "-p: '65536' is out of range (1 to 65535)" },
 	{ { "-p", "25x" }, "-p: '25x' is not an integer" },
 	{ { "--port=" }, "--port: '' is not an integer" },
+	{ { "--port", "99999" }, "--port: '99999' is out of range" },
+	{ { "--fqdn", "bad" }, "--fqdn: 'bad' is a bad name" },
+	{ { "-p", "-1" }, "-p: '-1' is out of range" },
 	{ { "-p", "99999999999999999999999" }, "is out of range" },
 	{ { "-t", "0" }, "-t: '0' is out of range" },
 	{ { "-t", "abc" }, "-t: 'abc' is not a number" },

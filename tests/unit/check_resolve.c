@@ -40,6 +40,7 @@ static bool under_valgrind(void)
 struct srv_stats {
 	int udp, tcp;  /* queries received over each */
 	int last_rd;   /* RD bit of the last query */
+	int last_ad;   /* AD bit of the last query */
 };
 
 struct dnsserver {
@@ -222,6 +223,7 @@ static bool answer(const unsigned char *q, size_t qlen, bool tcp, struct srv_sta
 	off += 5; /* end of the question */
 	__atomic_add_fetch(tcp ? &st->tcp : &st->udp, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->last_rd, q[2] & 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->last_ad, (q[3] & 0x20) != 0, __ATOMIC_SEQ_CST);
 
 	for (size_t i = 0; i < N_OF(zone); i++)
 		if (strcasecmp(zone[i].name, name) == 0)
@@ -914,7 +916,116 @@ START_TEST(test_reply_names)
 }
 END_TEST
 
+START_TEST(test_reply_records)
+{
+	struct dns_reply r;
+	struct dns_record *rr;
+	size_t n;
+	char t[16];
+
+	r = reply_of(m_mx3, sizeof(m_mx3));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(rr[0].name, "mx.test");
+	ck_assert_uint_eq(rr[0].type, DNS_TYPE_MX);
+	ck_assert_uint_eq(rr[0].ttl, 3600);
+	ck_assert_str_eq(rr[0].data, "10 mx1.mx.test.");
+	ck_assert_str_eq(rr[1].data, "20 mx.test.");
+	ck_assert_uint_eq(rr[1].ttl, 300);
+	ck_assert_uint_eq(rr[2].type, DNS_TYPE_CNAME);
+	ck_assert_str_eq(rr[2].data, "mx.test.");
+	ck_assert_str_eq(rr[3].data, "0 .");
+	dns_records_free(rr, n);
+
+	r = reply_of(m_ptr, sizeof(m_ptr));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(rr[0].name, "4.3.2.1.in-addr.arpa");
+	ck_assert_str_eq(rr[1].data, "alias.ptr.test.");
+	dns_records_free(rr, n);
+
+	r = reply_of(m_empty, sizeof(m_empty));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	dns_records_free(rr, n);
+
+	/* A, AAAA, an unknown type (RFC 3597 form), and an A of the wrong size. */
+	{
+		static const unsigned char m[] = {
+			HDR(0x81, 0x80, 1, 3), Q_MX,
+			0xc0, 12, 0, 1, 0, 1, TTL(7), 0, 4, 192, 0, 2, 1,
+			0xc0, 12, 0, 28, 0, 1, TTL(8), 0, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+			0, 0, 0, 0, 0, 0, 0, 1,
+			0xc0, 12, 0, 99, 0, 1, TTL(9), 0, 2, 0xab, 0x01,
+		};
+		static const unsigned char bad_a[] = {
+			HDR(0x81, 0x80, 1, 1), Q_MX, 0xc0, 12, 0, 1, 0, 1, TTL(7), 0, 3, 1, 2, 3,
+		};
+
+		r = reply_of(m, sizeof(m));
+		ck_assert_int_eq(dns_reply_records(&r, &rr, &n), 0);
+		ck_assert_uint_eq(n, 3);
+		ck_assert_str_eq(rr[0].data, "192.0.2.1");
+		ck_assert_uint_eq(rr[0].ttl, 7);
+		ck_assert_str_eq(rr[1].data, "2001:db8::1");
+		ck_assert_uint_eq(rr[2].type, 99);
+		ck_assert_str_eq(rr[2].data, "\\# 2 ab01");
+		dns_records_free(rr, n);
+		r = reply_of(bad_a, sizeof(bad_a));
+		ck_assert_int_eq(dns_reply_records(&r, &rr, &n), -1);
+	}
+	/* Broken messages fail cleanly. */
+	r = reply_of(m_mx_loop, sizeof(m_mx_loop));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), -1);
+	r = reply_of(m_mx_short, sizeof(m_mx_short));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), -1);
+	r = reply_of(m_mx_overrun, sizeof(m_mx_overrun));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), -1);
+	r = reply_of(m_an_missing, sizeof(m_an_missing));
+	ck_assert_int_eq(dns_reply_records(&r, &rr, &n), -1);
+
+	dns_type_format(DNS_TYPE_MX, t, sizeof(t));
+	ck_assert_str_eq(t, "MX");
+	dns_type_format(DNS_TYPE_AAAA, t, sizeof(t));
+	ck_assert_str_eq(t, "AAAA");
+	dns_type_format(65, t, sizeof(t));
+	ck_assert_str_eq(t, "TYPE65");
+}
+END_TEST
+
 /* ---- server lists -------------------------------------------------------- */
+
+/* resolver_params.family keeps the servers of one family. */
+START_TEST(test_servers_family)
+{
+	struct deadline d;
+	struct resolver_params p = { .deadline = &d };
+	struct fail f = { 0 };
+	struct resolver *r;
+
+	deadline_start(&d, 1000);
+	p.servers = "127.0.0.1:53,[::1]:5353,127.0.0.2";
+	p.family = AF_INET6;
+	r = resolver_new(&p, &f);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(resolver_servers(r), "[::1]:5353");
+	resolver_free(r);
+	p.family = AF_INET;
+	r = resolver_new(&p, &f);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(resolver_servers(r), "127.0.0.1:53, 127.0.0.2:53");
+	resolver_free(r);
+	p.family = AF_UNSPEC;
+	r = resolver_new(&p, &f);
+	ck_assert_str_eq(resolver_servers(r), "127.0.0.1:53, [::1]:5353, 127.0.0.2:53");
+	resolver_free(r);
+	p.servers = "127.0.0.1:53";
+	p.family = AF_INET6;
+	ck_assert_ptr_null(resolver_new(&p, &f));
+	ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+	ck_assert_str_eq(f.text, "no IPv6 server in '127.0.0.1:53'");
+}
+END_TEST
 
 START_TEST(test_servers_bad)
 {
@@ -1480,6 +1591,66 @@ START_TEST(test_truncated_then_tcp)
 }
 END_TEST
 
+/* dns_reply.tcp and .server: who answered, and how. */
+START_TEST(test_reply_transport)
+{
+	struct deadline d;
+	struct resolver *r;
+	struct dns_reply *rep;
+	struct fail f = { 0 };
+
+	deadline_start(&d, 3000);
+	r = new_resolver(srv->servers, &d, false);
+	ck_assert_int_eq(resolve_query(r, "mx.test", DNS_TYPE_MX, &rep, &f), RESOLVE_OK);
+	ck_assert(!rep->tcp);
+	ck_assert_str_eq(rep->server, srv->servers);
+	dns_reply_free(rep);
+	ck_assert_int_eq(resolve_query(r, "big.test", DNS_TYPE_MX, &rep, &f), RESOLVE_OK);
+	ck_assert(rep->tcp); /* after the truncated UDP answer */
+	ck_assert_str_eq(rep->server, srv->servers);
+	dns_reply_free(rep);
+	resolver_free(r);
+	r = new_resolver(srv->servers, &d, true);
+	ck_assert_int_eq(resolve_query(r, "mx.test", DNS_TYPE_MX, &rep, &f), RESOLVE_OK);
+	ck_assert(rep->tcp);
+	dns_reply_free(rep);
+	resolver_free(r);
+}
+END_TEST
+
+/* resolver_params.ad_bit: the query carries AD; statuses as without it. */
+START_TEST(test_ad_bit)
+{
+	struct deadline d;
+	struct resolver_params p = { .deadline = &d, .servers = srv->servers, .ad_bit = true };
+	struct resolver *r;
+	struct dns_reply *rep;
+	struct fail f = { 0 };
+
+	deadline_start(&d, 3000);
+	r = resolver_new(&p, &f);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(resolve_query(r, "secure.test", DNS_TYPE_A, &rep, &f), RESOLVE_OK);
+	ck_assert(rep->hdr.ad && rep->hdr.rd);
+	ck_assert_int_eq(srv->stats->last_ad, 1);
+	ck_assert_int_eq(srv->stats->last_rd, 1);
+	dns_reply_free(rep);
+	ck_assert_int_eq(resolve_query(r, "nx.test", DNS_TYPE_MX, &rep, &f), RESOLVE_NXDOMAIN);
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_uint_eq(rep->hdr.rcode, 3);
+	dns_reply_free(rep);
+	ck_assert_int_eq(resolve_query(r, "mx.test", DNS_TYPE_PTR, &rep, &f), RESOLVE_NODATA);
+	dns_reply_free(rep);
+	resolver_free(r);
+	/* Without it, no AD bit in the query. */
+	r = new_resolver(srv->servers, &d, false);
+	ck_assert_int_eq(resolve_query(r, "secure.test", DNS_TYPE_A, &rep, &f), RESOLVE_OK);
+	ck_assert_int_eq(srv->stats->last_ad, 0);
+	dns_reply_free(rep);
+	resolver_free(r);
+}
+END_TEST
+
 /* resolver_params.tcp: nothing goes over UDP; several queries share the
  * connection. */
 START_TEST(test_tcp_only)
@@ -1677,6 +1848,8 @@ Suite *resolve_suite(void)
 	tcase_add_test(tc, test_header_parse);
 	tcase_add_test(tc, test_min_ttl);
 	tcase_add_test(tc, test_reply_names);
+	tcase_add_test(tc, test_reply_records);
+	tcase_add_test(tc, test_servers_family);
 	tcase_add_test(tc, test_servers_bad);
 	tcase_add_test(tc, test_servers_good);
 	suite_add_tcase(s, tc);
@@ -1694,6 +1867,8 @@ Suite *resolve_suite(void)
 	tcase_add_test(net, test_wrong_question);
 	tcase_add_test(net, test_truncated_then_tcp);
 	tcase_add_test(net, test_tcp_only);
+	tcase_add_test(net, test_reply_transport);
+	tcase_add_test(net, test_ad_bit);
 	tcase_add_test(net, test_no_recursion);
 	tcase_add_test(net, test_second_server);
 	tcase_add_test(net, test_connection_refused);
