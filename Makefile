@@ -4,6 +4,7 @@
 #   make check      build and run every test (unit, valgrind, integration)
 #   make demo       build, start the lab, run every plugin against it, stop it
 #   make bench      side-by-side benchmarks against the tools users know
+#   make fuzz       run the fuzz targets of the network parsers (clang)
 #   make install    PREFIX, DESTDIR, libexecdir honoured
 #   make deps       install (as root, Debian/Ubuntu) every package needed
 #   make clean
@@ -36,7 +37,8 @@ LIBS_DYNAMIC := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-COMMON_MODULES := range result output opts deadline fail resolve transcript tls conn secret
+COMMON_MODULES := range result output opts deadline fail resolve transcript tls conn secret \
+                  smtp pop3 maildate
 COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
 COMMON_OBJ := $(COMMON_SRC:.c=.o)
 LIB        := common/libnetcheck.a
@@ -50,7 +52,7 @@ TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage test
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo bench install uninstall deps clean
+.PHONY: all check unit valgrind integration demo bench fuzz install uninstall deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -101,12 +103,31 @@ demo: all $(TOOLS_BIN)
 bench: all $(TOOLS_BIN) tests/tools/connprobe-dynamic
 	tests/bench/run
 
+# Fuzz targets (clang, libFuzzer, AddressSanitizer) for the parsers that
+# read the network; FUZZ_SECONDS each (default 60).  Not part of make check.
+FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
+              -DNETCHECK_VERSION='"$(VERSION)"' -Icommon
+
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $$t.corpus; \
+	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$t.corpus 2>&1 | \
+	        grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
+	done
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC)
+	clang $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(LIBS_DYNAMIC)
+
 install: all
-	install -d $(DESTDIR)$(libexecdir)
+	install -d $(DESTDIR)$(libexecdir) $(DESTDIR)$(mandir)/man8
 	install -m 0755 $(PLUGIN_BIN) $(DESTDIR)$(libexecdir)/
+	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(mandir)/man8/
 
 uninstall:
-	rm -f $(PLUGINS:%=$(DESTDIR)$(libexecdir)/%)
+	rm -f $(PLUGINS:%=$(DESTDIR)$(libexecdir)/%) $(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
 
 # Installs every package in packages.debian; idempotent and non-interactive.
 deps:
@@ -119,7 +140,7 @@ deps:
 
 clean:
 	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN) \
-	    tests/tools/connprobe-dynamic
+	    tests/tools/connprobe-dynamic $(FUZZ_TARGETS)
 
 # Keep object files: without this, make removes the ones it built on the way
 # to a program, after (and below) the test summary.

@@ -19,6 +19,9 @@ int main(void)
 	srunner_add_suite(sr, tls_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, secret_suite());
+	srunner_add_suite(sr, smtp_suite());
+	srunner_add_suite(sr, pop3_suite());
+	srunner_add_suite(sr, maildate_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -15,6 +15,9 @@ Suite *transcript_suite(void);
 Suite *tls_suite(void);
 Suite *conn_suite(void);
 Suite *secret_suite(void);
+Suite *smtp_suite(void);
+Suite *pop3_suite(void);
+Suite *maildate_suite(void);
 
 /* Every test case gets this timeout (seconds, fork mode). */
 #define UNIT_TIMEOUT 10
