@@ -64,7 +64,10 @@ test_bad_threshold_names_the_text() {
 }
 
 # Until its issue lands, a plugin says so and exits UNKNOWN, in both formats.
+# (Only for the plugins whose --help still says so: a real plugin run here
+# would send traffic.)
 stub_ok() {
+	"$CHECKS/$1" --help | grep -q 'NOT IMPLEMENTED' || return 0
 	run "$CHECKS/$1" -H localhost
 	expect_rc 3
 	expect_status "^$2 UNKNOWN - not implemented$"
