@@ -82,6 +82,7 @@ struct mxhost {
 	char cname[256];    /* the first CNAME target, "" none */
 	char note[640];     /* what is wrong, "" nothing */
 	bool resolved;      /* its addresses were looked up */
+	bool nxdomain;      /* the name (or its CNAME target) does not exist */
 	char from[64];      /* the server of its last answer */
 };
 
@@ -535,6 +536,7 @@ static void resolve_mx_host(struct ctx *c, struct mxhost *h)
 		snprintf(h->note, sizeof(h->note), "AAAA lookup: %s", f6.text);
 	} else if (h->naddr == 0 && sa == RESOLVE_NXDOMAIN) {
 		h->st = STATE_CRITICAL;
+		h->nxdomain = true;
 		if (h->cname[0])
 			snprintf(h->note, sizeof(h->note),
 				 "a CNAME for %s, which does not exist (NXDOMAIN from %s)", h->cname,
@@ -552,7 +554,7 @@ static void resolve_mx_host(struct ctx *c, struct mxhost *h)
 
 		h->st = state_worst(h->st, STATE_WARNING);
 		snprintf(more, sizeof(more), "a CNAME for %s (RFC 2181 10.3)", h->cname);
-		if (strstr(h->note, "a CNAME for") == NULL) {
+		if (!h->nxdomain) { /* that note names the CNAME already */
 			char old[640];
 
 			snprintf(old, sizeof(old), "%s", h->note);
@@ -1013,7 +1015,7 @@ static void check(struct ctx *c, const char *domain)
 			snprintf(item, sizeof(item), "%u %s", h->pref, h->host);
 		else
 			snprintf(item, sizeof(item), "%u %s (%s)", h->pref, h->host,
-				 h->naddr ? h->addrs : h->st == STATE_CRITICAL && strstr(h->note, "does not exist") ? "does not exist"
+				 h->naddr ? h->addrs : h->nxdomain ? "does not exist"
 				 : h->resolved ? "no address" : "not looked up");
 		append(list, sizeof(list), ", ", item);
 		if (h->note[0]) {
