@@ -137,15 +137,14 @@ static const struct plugin_info info = {
 
 struct params {
 	bool tls, starttls, insecure, allow_plain, delete_found;
-	const char *ca_file, *user, *pwfile, *pwenv, *find;
-	char *pwarg;
+	const char *ca_file, *user, *find;
+	struct secret_source pw; /* --password-file, --password-env, -P */
 	enum pop3_auth auth;
 	double cert_warn, cert_crit;
 	bool has_cert_days;
 	unsigned long find_limit;
 	struct range size_w, size_c, largest_w, largest_c, age_w, age_c;
 	bool has_size_w, has_size_c, has_largest_w, has_largest_c, has_age_w, has_age_c;
-	int sources;
 };
 
 static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen)
@@ -168,9 +167,9 @@ static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen
 		}
 		p->user = arg;
 		return 0;
-	case KEY_PWFILE: p->pwfile = arg; p->sources++; return 0;
-	case KEY_PWENV: p->pwenv = arg; p->sources++; return 0;
-	case 'P': p->pwarg = (char *)arg; p->sources++; return 0;
+	case KEY_PWFILE: p->pw.file = arg; return 0;
+	case KEY_PWENV: p->pw.env = arg; return 0;
+	case 'P': p->pw.arg = (char *)arg; return 0;
 	case KEY_APOP:
 		if (p->auth == POP3_AUTH_PLAIN) {
 			snprintf(err, errlen, "--apop and --sasl exclude each other");
@@ -334,11 +333,10 @@ int main(int argc, char **argv)
 		return opts_usage_error(&info, stdout, "-H HOST is required");
 	if (p.user == NULL)
 		return opts_usage_error(&info, stdout, "-U USER is required");
-	if (p.sources != 1)
-		return opts_usage_error(&info, stdout, "%s",
-					p.sources == 0 ? "a password is required: --password-file "
-							 "FILE, --password-env VAR or -P"
-						       : "give one of --password-file, --password-env, -P");
+	/* No password source, or several: say so before any other check
+	 * (secret_read refuses and says which). */
+	if (secret_sources(&p.pw) != 1 && secret_read(&p.pw, pw, sizeof(pw), &f) < 0)
+		return opts_usage_error(&info, stdout, "%s", f.text);
 	if (p.tls && p.starttls)
 		return opts_usage_error(&info, stdout, "-s (implicit TLS) and -S (STLS) exclude each other");
 	if (!p.tls && !p.starttls && (p.has_cert_days || p.ca_file || p.insecure))
@@ -353,13 +351,7 @@ int main(int argc, char **argv)
 	if (p.tls && !co.port_given)
 		port = 995;
 
-	if (p.pwfile != NULL)
-		rc = secret_from_file(p.pwfile, pw, sizeof(pw), &f);
-	else if (p.pwenv != NULL)
-		rc = secret_from_env(p.pwenv, pw, sizeof(pw), &f);
-	else
-		rc = secret_from_arg(p.pwarg, pw, sizeof(pw), &f);
-	if (rc < 0)
+	if (secret_read(&p.pw, pw, sizeof(pw), &f) < 0)
 		return opts_usage_error(&info, stdout, "%s", f.text);
 
 	res = result_new(info.service);

@@ -117,8 +117,7 @@ struct params {
 	const char *ca_file;
 	bool insecure;
 	const char *user;
-	const char *password_file, *password_env;
-	char *password_arg;
+	struct secret_source pw;  /* --password-file, --password-env, -P */
 	const char *auth_mech;
 	bool plaintext_auth;
 	const char *from;
@@ -177,9 +176,9 @@ static int handle(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	case KEY_CA_FILE: p->ca_file = arg; return 0;
 	case KEY_INSECURE: p->insecure = true; return 0;
 	case 'U': p->user = arg; return 0;
-	case KEY_PASSWORD_FILE: p->password_file = arg; return 0;
-	case KEY_PASSWORD_ENV: p->password_env = arg; return 0;
-	case 'P': p->password_arg = (char *)arg; return 0;
+	case KEY_PASSWORD_FILE: p->pw.file = arg; return 0;
+	case KEY_PASSWORD_ENV: p->pw.env = arg; return 0;
+	case 'P': p->pw.arg = (char *)arg; return 0;
 	case 'A':
 		if (strcasecmp(arg, "PLAIN") != 0 && strcasecmp(arg, "LOGIN") != 0) {
 			snprintf(err, errlen, "'%s' is not PLAIN or LOGIN", arg);
@@ -225,8 +224,7 @@ static int validate(const struct common_opts *co, struct params *p, char *passwo
 		    size_t pwlen)
 {
 	struct fail f = { 0 };
-	int sources = (p->password_file != NULL) + (p->password_env != NULL) +
-		      (p->password_arg != NULL);
+	int sources = secret_sources(&p->pw);
 
 	if ((co->host == NULL) == (p->mx == NULL))
 		return opts_usage_error(&info, stdout, co->host ? "give -H or --mx, not both"
@@ -239,9 +237,8 @@ static int validate(const struct common_opts *co, struct params *p, char *passwo
 		return opts_usage_error(&info, stdout, "-D, --ca-file and --insecure need -S or -s");
 	if (p->user == NULL && sources > 0)
 		return opts_usage_error(&info, stdout, "a password was given without -U");
-	if (p->user != NULL && sources != 1)
-		return opts_usage_error(&info, stdout, sources ? "give one of --password-file, --password-env, -P"
-							     : "-U needs --password-file, --password-env or -P");
+	if (p->user != NULL && sources != 1 && secret_read(&p->pw, password, pwlen, &f) < 0)
+		return opts_usage_error(&info, stdout, "%s", f.text);
 	if (p->user != NULL && !p->starttls && !p->implicit_tls && !p->plaintext_auth)
 		return opts_usage_error(&info, stdout, "refusing to send credentials over an unencrypted "
 					"connection: use -S or -s (or --allow-plaintext-auth)");
@@ -273,9 +270,7 @@ static int validate(const struct common_opts *co, struct params *p, char *passwo
 		p->from = "";
 	if (p->user == NULL)
 		return -1;
-	if ((p->password_file && secret_from_file(p->password_file, password, pwlen, &f) < 0) ||
-	    (p->password_env && secret_from_env(p->password_env, password, pwlen, &f) < 0) ||
-	    (p->password_arg && secret_from_arg(p->password_arg, password, pwlen, &f) < 0))
+	if (secret_read(&p->pw, password, pwlen, &f) < 0)
 		return opts_usage_error(&info, stdout, "%s", f.text);
 	return -1;
 }

@@ -97,6 +97,31 @@ int secret_from_arg(char *arg, char *buf, size_t len, struct fail *f)
 	return rc;
 }
 
+int secret_sources(const struct secret_source *s)
+{
+	return (s->file != NULL) + (s->env != NULL) + (s->arg != NULL);
+}
+
+int secret_read(struct secret_source *s, char *buf, size_t len, struct fail *f)
+{
+	switch (secret_sources(s)) {
+	case 0:
+		fail_set(f, FAIL_INTERNAL, "a password is required: --password-file FILE, "
+			 "--password-env VAR or -P");
+		return -1;
+	case 1:
+		break;
+	default:
+		fail_set(f, FAIL_INTERNAL, "give one of --password-file, --password-env, -P");
+		return -1;
+	}
+	if (s->file != NULL)
+		return secret_from_file(s->file, buf, len, f);
+	if (s->env != NULL)
+		return secret_from_env(s->env, buf, len, f);
+	return secret_from_arg(s->arg, buf, len, f);
+}
+
 long secret_base64(const void *in, size_t n, char *out, size_t outlen)
 {
 	size_t need = 4 * ((n + 2) / 3) + 1;

@@ -25,6 +25,22 @@ int secret_from_env(const char *var, char *buf, size_t len, struct fail *f);
  * 0, or -1 with f set when too long or empty. */
 int secret_from_arg(char *arg, char *buf, size_t len, struct fail *f);
 
+/* Where a plugin's password comes from: its --password-file,
+ * --password-env and -P options. */
+struct secret_source {
+	const char *file;
+	const char *env;
+	char *arg;        /* blanked in argv once read */
+};
+
+/* How many of the sources were given. */
+int secret_sources(const struct secret_source *s);
+
+/* Reads the password from the one source given into buf.  Returns 0, or -1
+ * with f set (FAIL_INTERNAL) when none or more than one was given, or when
+ * reading it failed. */
+int secret_read(struct secret_source *s, char *buf, size_t len, struct fail *f);
+
 /* Base64 (RFC 4648, with padding) of in[0..n) into out (NUL-terminated).
  * Returns the length written, or -1 when out is too small. */
 long secret_base64(const void *in, size_t n, char *out, size_t outlen);

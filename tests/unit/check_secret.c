@@ -110,6 +110,33 @@ START_TEST(test_from_arg_blanks_argv)
 }
 END_TEST
 
+START_TEST(test_read_one_source)
+{
+	char *path = write_temp("filepw\n", 7), buf[64], arg[] = "argpw";
+	struct fail f = { 0 };
+	struct secret_source none = { 0 }, two = { .file = path, .env = "X" };
+	struct secret_source file = { .file = path }, env = { .env = "NETCHECK_TEST_PW2" };
+	struct secret_source fromarg = { .arg = arg };
+
+	ck_assert_int_eq(secret_sources(&none), 0);
+	ck_assert_int_eq(secret_read(&none, buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "a password is required"));
+	ck_assert_int_eq(secret_sources(&two), 2);
+	ck_assert_int_eq(secret_read(&two, buf, sizeof(buf), &f), -1);
+	ck_assert_ptr_nonnull(strstr(f.text, "give one of"));
+	ck_assert_int_eq(secret_read(&file, buf, sizeof(buf), &f), 0);
+	ck_assert_str_eq(buf, "filepw");
+	setenv("NETCHECK_TEST_PW2", "envpw", 1);
+	ck_assert_int_eq(secret_read(&env, buf, sizeof(buf), &f), 0);
+	ck_assert_str_eq(buf, "envpw");
+	unsetenv("NETCHECK_TEST_PW2");
+	ck_assert_int_eq(secret_read(&fromarg, buf, sizeof(buf), &f), 0);
+	ck_assert_str_eq(buf, "argpw");
+	ck_assert_str_eq(arg, "xxxxx");
+	unlink(path);
+}
+END_TEST
+
 static const struct b64_case {
 	const char *in;
 	size_t n;
@@ -143,6 +170,7 @@ Suite *secret_suite(void)
 	tcase_add_test(tc, test_from_file_errors_never_show_the_content);
 	tcase_add_test(tc, test_from_env);
 	tcase_add_test(tc, test_from_arg_blanks_argv);
+	tcase_add_test(tc, test_read_one_source);
 	tcase_add_loop_test(tc, test_base64, 0, N(b64_cases));
 	suite_add_tcase(s, tc);
 	return s;
