@@ -35,8 +35,8 @@ static const struct opt_spec extra[] = {
 	  "worst state wins.", NULL },
 	{ "dns-server", KEY_DNS_SERVER, "ADDR[:PORT]", "DNS server(s) for -H and --mx, comma "
 	  "separated, IPv6 as [ADDR]:PORT.", "the system's resolvers" },
-	{ "expect", 'e', "REGEX", "The banner's first line must match this extended regular "
-	  "expression (else WARNING).", NULL },
+	{ "expect", 'e', "REGEX", "The banner (its lines joined by spaces) must match this "
+	  "extended regular expression (else WARNING).", NULL },
 	{ "fqdn", 'F', "NAME", "Name to send in EHLO/HELO.", "this host's name" },
 	{ "require", KEY_REQUIRE, "EXT[,EXT...]", "EHLO keywords the server must offer "
 	  "(STARTTLS, PIPELINING, 8BITMIME, SIZE, SMTPUTF8, CHUNKING, DSN, ...); checked "
@@ -421,7 +421,7 @@ static enum state judge(const struct smtp_outcome *o, const struct common_opts *
 	}
 
 	/* The dialogue went through: what the options ask of it. */
-	if (p->has_expect && regexec(&p->expect_re, o->banner, 0, NULL, 0) != 0)
+	if (p->has_expect && regexec(&p->expect_re, o->banner_all, 0, NULL, 0) != 0)
 		flag(res, &st, &why, STATE_WARNING, "the banner does not match /%s/", p->expect);
 	if (p->require[0]) {
 		char missing[256] = "", copy[256];

@@ -305,6 +305,9 @@ static enum smtp_state do_banner(struct session *s)
 		return failed(s, SMTP_BANNER);
 	s->o->banner_code = s->r.code;
 	snprintf(s->o->banner, sizeof(s->o->banner), "%s", s->r.text[0]);
+	for (size_t i = 0, used = 0; i < s->r.n && used < sizeof(s->o->banner_all); i++)
+		used += (size_t)snprintf(s->o->banner_all + used, sizeof(s->o->banner_all) - used,
+					 "%s%s", i ? " " : "", s->r.text[i]);
 	if (s->r.code != 220)
 		return refused(s, SMTP_BANNER, s->r.code == 421 || s->r.code == 554
 				   ? "the server refuses service" : "unexpected banner");

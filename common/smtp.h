@@ -130,7 +130,8 @@ struct smtp_outcome {
 	double total_s;
 	char peer[INET6_ADDRSTRLEN + 10];
 	int banner_code;
-	char banner[SMTP_MAX_LINE + 1];
+	char banner[SMTP_MAX_LINE + 1];       /* its first line */
+	char banner_all[2 * SMTP_MAX_LINE];   /* all its lines, joined by spaces */
 	bool esmtp;                  /* EHLO accepted */
 	int ehlo_code;               /* the EHLO reply when it was refused */
 	struct smtp_ext ext;         /* the last EHLO's extensions */

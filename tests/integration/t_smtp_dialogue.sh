@@ -1053,3 +1053,27 @@ test_bad_expect_regex_is_unknown() {
 	expect_rc 3
 	expect_summary '^SMTP UNKNOWN - (-e|--expect): '
 }
+
+# -e looks at the whole banner: a multi-line banner's later lines count.
+test_fake_expect_matches_any_banner_line() {
+	smtp_fake <<EOF2
+send 220-fake.test first line\\r\\n220 Microsoft ESMTP MAIL Service\\r\\n
+expect ^EHLO
+send 250 fake.test\\r\\n
+expect ^QUIT
+send 221 bye\\r\\n
+EOF2
+	dlg -t 5 -e 'Microsoft ESMTP'
+	expect_rc 0
+	expect_summary '^SMTP OK - '
+	smtp_fake <<EOF2
+send 220-fake.test first line\\r\\n220 Postfix\\r\\n
+expect ^EHLO
+send 250 fake.test\\r\\n
+expect ^QUIT
+send 221 bye\\r\\n
+EOF2
+	dlg -t 5 -e 'Microsoft ESMTP'
+	expect_rc 1
+	expect_summary '^SMTP WARNING - .*the banner does not match /Microsoft ESMTP/'
+}
