@@ -101,6 +101,7 @@ test_nagios_core_accepts_the_commands() {
 }
 
 test_icinga2_accepts_the_checkcommands() {
+	need_root  # icinga2 switches to its own user
 	need_cmd icinga2
 	[ -n "$(configs conf)" ] || skip "no nagios-config/*.conf yet"
 	local dir f
