@@ -307,18 +307,17 @@ int conn_write(struct conn *c, const void *buf, size_t len, struct fail *f)
 int conn_send_line(struct conn *c, const char *line, const char *shown, struct fail *f)
 {
 	size_t n = strlen(line);
-	char small[1024], *out = n + 2 <= sizeof(small) ? small : malloc(n + 2);
+	char small[1024], *out;
 	int rc;
 
-	if (out == NULL) {
-		fail_set(f, FAIL_INTERNAL, "out of memory");
-		return -1;
-	}
 	/* A line end inside would smuggle a second command (CRLF injection). */
 	if (memchr(line, '\r', n) != NULL || memchr(line, '\n', n) != NULL) {
-		if (out != small)
-			free(out);
 		fail_set(f, FAIL_INTERNAL, "refusing to send a line that holds CR or LF");
+		return -1;
+	}
+	out = n + 2 <= sizeof(small) ? small : malloc(n + 2);
+	if (out == NULL) {
+		fail_set(f, FAIL_INTERNAL, "out of memory");
 		return -1;
 	}
 	memcpy(out, line, n);

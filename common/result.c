@@ -1,5 +1,6 @@
 #include "result.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,17 +180,12 @@ void result_sub(struct result *res, enum state s, const char *fmt, ...)
 	result_raise(res, s);
 }
 
-void result_vdetail(struct result *res, int level, const char *fmt, va_list ap)
-{
-	add_line(res, STATE_OK, level < 1 ? 1 : level, fmt, ap);
-}
-
 void result_detail(struct result *res, int level, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	result_vdetail(res, level, fmt, ap);
+	add_line(res, STATE_OK, level < 1 ? 1 : level, fmt, ap);
 	va_end(ap);
 }
 
@@ -267,11 +263,6 @@ const char *result_get_summary(const struct result *res)
 	if (res->internal)
 		return res->internal;
 	return res->summary ? res->summary : "";
-}
-
-bool result_oom(const struct result *res)
-{
-	return res->oom;
 }
 
 size_t result_nlines(const struct result *res)

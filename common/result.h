@@ -3,7 +3,6 @@
 #ifndef NETCHECK_RESULT_H
 #define NETCHECK_RESULT_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,8 +47,6 @@ void result_sub(struct result *res, enum state s, const char *fmt, ...)
  * transcripts; 2 for -vv: timings and TLS details; 3 for -vvv). */
 void result_detail(struct result *res, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void result_vdetail(struct result *res, int level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
 
 /* One perfdata item.  Values are in the unit `uom` names (perfdata
  * guidelines: "", s, ms, us, %, B, KB, MB, GB, TB, c); NaN for a value that
@@ -73,8 +70,6 @@ void result_perf(struct result *res, const struct perf *p);
 enum state result_state(const struct result *res);
 const char *result_service(const struct result *res);
 const char *result_get_summary(const struct result *res);
-/* True if any allocation failed; the output then reports UNKNOWN. */
-bool result_oom(const struct result *res);
 
 struct result_line {
 	enum state state; /* for sub-results */
