@@ -13,8 +13,31 @@
 #   need_root, need_lab, need_cmd CMD   skip (exit 77) with a reason
 #   skip REASON          skip this test
 #   fail MESSAGE         fail this test
+#   timed CMD ARGS...    `run`, and sets $elapsed_ms (the wall time of CMD)
+#   expect_elapsed_below MS   the timed run took less than MS
 # $TOP is the source tree, $CHECKS its checks/ folder.  When the lab is up,
 # the variables printed by tests/lab/up are in the environment.
+#
+# Time in tests (STYLE.md, Tests): what a test waits for and the deadline it
+# tests (a plugin's -t) are 10x or more apart, so that it holds on a busy
+# 2-core machine:
+#   SLACK_MS        how long after its -t a run that runs into it may end:
+#                   10x what starting and ending a plugin and the scheduling
+#                   delays of a busy machine take (tens of ms).  A plugin
+#                   that restarts its wait per read or ignores -t overshoots
+#                   by a whole -t or more (every -t that is run into here is
+#                   1 s or more).
+#   HANG_S          "never": how long a fake stays silent where a test needs
+#                   silence (sleep $HANG_S), 10x every -t that runs into it
+#                   (the fake is stopped when the test ends).
+#   LAB_TIMEOUT_S   -t for runs against the lab's real servers: 10x their
+#                   slowest answer (Dovecot delays a failed login by 2 s).
+#   LAB_WAIT_S      how long a test waits for the lab to deliver a message:
+#                   10x what Postfix and Dovecot take on a busy machine.
+SLACK_MS=1000
+HANG_S=30
+LAB_TIMEOUT_S=20
+LAB_WAIT_S=30
 
 complain() { printf '    %s\n' "$*" >&2; }
 fail() { complain "$@"; return 1; }
@@ -38,6 +61,17 @@ run() {
 	status_line=${out%%$'\n'*}
 	if [[ $status_line == *'|'* ]]; then perf=${status_line#*|}; perf=${perf# }; else perf=; fi
 	return 0
+}
+
+timed() {
+	local t0=${EPOCHREALTIME/./}
+	run "$@"
+	elapsed_ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+}
+
+expect_elapsed_below() {
+	[ "$elapsed_ms" -lt "$1" ] && return 0
+	complain "the run took $elapsed_ms ms, not under $1 ms"; show_run; return 1
 }
 
 show_run() {

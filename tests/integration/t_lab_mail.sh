@@ -3,12 +3,16 @@
 # SMTP and POP3 dialogues use python3 smtplib/poplib; certificates are always
 # verified against $LAB_CA.  Every network wait has a timeout.
 
-# lab_py: run python3 on stdin with the lab helpers defined.
+# lab_py: run python3 on stdin with the lab helpers defined.  T is the
+# timeout of every network wait (LAB_TIMEOUT_S, lib.sh), WAIT how long a
+# delivery may take (LAB_WAIT_S).
 lab_py() {
 	need_cmd python3
-	python3 -c '
+	LAB_TIMEOUT_S=$LAB_TIMEOUT_S LAB_WAIT_S=$LAB_WAIT_S python3 -c '
 import os, sys, ssl, socket, smtplib, poplib, time
 E = os.environ
+T = float(E["LAB_TIMEOUT_S"])
+WAIT = float(E["LAB_WAIT_S"])
 def ctx():
     c = ssl.create_default_context(cafile=E["LAB_CA"])
     return c
@@ -22,12 +26,12 @@ def pw(user):
     with open(E["LAB_PWFILE_" + user.upper()]) as f:
         return f.read()
 def pop3_stls(user, host=None):
-    p = poplib.POP3(host or E["POP3_HOST"], int(E["POP3_PORT"]), timeout=10)
+    p = poplib.POP3(host or E["POP3_HOST"], int(E["POP3_PORT"]), timeout=T)
     p.stls(ctx())
     p.user(user); p.pass_(pw(user))
     return p
 def pop3s(user, host=None):
-    p = poplib.POP3_SSL(host or E["POP3_HOST"], int(E["POP3S_PORT"]), context=ctx(), timeout=10)
+    p = poplib.POP3_SSL(host or E["POP3_HOST"], int(E["POP3S_PORT"]), context=ctx(), timeout=T)
     p.user(user); p.pass_(pw(user))
     return p
 exec(sys.stdin.read())
@@ -39,7 +43,7 @@ test_lab_smtp_delivery_to_alice_arrives_in_pop3() {
 	lab_py <<'EOF' || fail "a mail sent through the lab Postfix was not counted in the lab Dovecot"
 p = pop3_stls("alice"); before = p.stat()[0]; p.quit()
 token = "lab-delivery-%d-%d" % (os.getpid(), int(time.time()))
-s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=10)
+s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=T)
 s.ehlo("client.lab.test")
 msg = ("From: bob@lab.test\r\nTo: alice@lab.test\r\nSubject: %s\r\n"
        "Message-ID: <%s@client.lab.test>\r\n\r\nhello alice\r\n" % (token, token))
@@ -47,7 +51,7 @@ refused = s.sendmail("bob@lab.test", ["alice@lab.test"], msg)
 s.quit()
 if refused:
     die("recipient refused: %r" % refused)
-deadline = time.monotonic() + 10
+deadline = time.monotonic() + WAIT
 after = before
 while time.monotonic() < deadline:
     p = pop3_stls("alice"); after = p.stat()[0]
@@ -55,7 +59,7 @@ while time.monotonic() < deadline:
         break
     p.quit(); time.sleep(0.2)
 else:
-    die("STAT count stayed %d (was %d before sending) for 10 s; see %s" % (after, before, E["SMTP_LOG"]))
+    die("STAT count stayed %d (was %d before sending) for %g s; see %s" % (after, before, WAIT, E["SMTP_LOG"]))
 # Find the message by its subject, check it, and delete it so the seeded
 # mailbox is as the lab started it for the other tests.
 found = None
@@ -75,7 +79,7 @@ EOF
 test_lab_smtp_relay_to_outside_domain_refused() {
 	need_lab
 	lab_py <<'EOF' || fail "relay to an outside domain was not refused with 554 5.7.1"
-s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=10)
+s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=T)
 s.ehlo("client.lab.test")
 s.mail("bob@lab.test")
 code, text = s.rcpt(E["SMTP_RELAY_DENIED_RCPT"])
@@ -88,7 +92,7 @@ EOF
 test_lab_smtp_unknown_lab_user_rejected() {
 	need_lab
 	lab_py <<'EOF' || fail "an unknown user of the lab domain was not rejected with 550"
-s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=10)
+s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=T)
 s.ehlo("client.lab.test")
 s.mail("bob@lab.test")
 code, text = s.rcpt("nosuchuser@" + E["LAB_DOMAIN"])
@@ -102,7 +106,7 @@ test_lab_smtp_starttls_auth_plain_and_login() {
 	need_lab
 	lab_py <<'EOF' || fail "SMTP AUTH over STARTTLS does not behave"
 def session():
-    s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=10)
+    s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_PORT"]), timeout=T)
     s.ehlo("client.lab.test")
     if s.has_extn("auth"):
         die("AUTH offered before STARTTLS: %s" % s.esmtp_features["auth"])
@@ -144,7 +148,7 @@ EOF
 test_lab_smtps_implicit_tls_auth() {
 	need_lab
 	lab_py <<'EOF' || fail "SMTPS (implicit TLS) does not work"
-s = smtplib.SMTP_SSL(E["SMTP_HOST"], int(E["SMTPS_PORT"]), context=ctx(), timeout=10)
+s = smtplib.SMTP_SSL(E["SMTP_HOST"], int(E["SMTPS_PORT"]), context=ctx(), timeout=T)
 cert = s.sock.getpeercert()
 san = [v for k, v in cert.get("subjectAltName", ()) if k == "DNS"]
 if E["SMTP_NAME"] not in san:
@@ -164,12 +168,12 @@ ends = [(h, p) for h in hosts("SMTP") for p in (E["SMTP_PORT"], E["SMTP_NOTLS_PO
         E["SMTP_BADCERT_PORT"], E["SMTP_WRONGHOST_PORT"], E["SMTP_SELFSIGNED_PORT"],
         E["SMTP_SOON_PORT"], E["SMTP_NOTYET_PORT"])] + [("127.0.0.2", E["SMTP_PORT"])]
 for host, port in ends:
-    s = smtplib.SMTP(timeout=10)
+    s = smtplib.SMTP(timeout=T)
     code, text = s.connect(host, int(port))
     if code != 220 or not text.startswith(E["SMTP_NAME"].encode()):
         die("[%s]:%s greets %d %s" % (host, port, code, text))
     s.quit()
-s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_NOTLS_PORT"]), timeout=10)
+s = smtplib.SMTP(E["SMTP_HOST"], int(E["SMTP_NOTLS_PORT"]), timeout=T)
 s.ehlo("client.lab.test")
 if s.has_extn("starttls"):
     die("the no-TLS port %s offers STARTTLS" % E["SMTP_NOTLS_PORT"])
@@ -197,7 +201,7 @@ EOF
 test_lab_pop3_wrong_password_refused() {
 	need_lab
 	lab_py <<'EOF' || fail "POP3 accepted a wrong password"
-p = poplib.POP3_SSL(E["POP3_HOST"], int(E["POP3S_PORT"]), context=ctx(), timeout=10)
+p = poplib.POP3_SSL(E["POP3_HOST"], int(E["POP3S_PORT"]), context=ctx(), timeout=T)
 p.user("alice")
 try:
     p.pass_(open(E["LAB_PWFILE_WRONG"]).read())
@@ -213,7 +217,7 @@ test_lab_pop3_apop() {
 	need_lab
 	[ "${POP3_APOP:-}" = yes ] || skip "the lab has no APOP"
 	lab_py <<'EOF' || fail "APOP login does not work"
-p = poplib.POP3(E["POP3_HOST"], int(E["POP3_PORT"]), timeout=10)
+p = poplib.POP3(E["POP3_HOST"], int(E["POP3_PORT"]), timeout=T)
 if b"<" not in p.getwelcome():
     die("no APOP timestamp in the greeting: %s" % p.getwelcome())
 p.apop("bob", pw("bob"))

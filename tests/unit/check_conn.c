@@ -15,7 +15,22 @@
 #include "suites.h"
 
 #define MS 1000000LL
-#define BUDGET_MS 8000 /* for tests that are not about time (valgrind is slow) */
+#define BUDGET_MS UNIT_BUDGET_MS /* for tests that are not about time */
+/* A trickle that must run into the deadline: a byte every TRICKLE_MS (a
+ * twentieth of the deadline or less, so that a wait restarted by every
+ * read would never end), TRICKLE_BYTES of them (several deadlines long:
+ * it is still trickling when the deadline comes). */
+#define TRICKLE_MS 50
+#define TRICKLE_BYTES 120
+/* STARTTLS injection: the server's late plaintext comes INJECT_LATE_MS
+ * after its go-ahead; the client waits 10x that before its handshake, so
+ * the plaintext is in the socket by then. */
+#define INJECT_LATE_MS 50
+#define INJECT_CLIENT_WAIT_MS (10 * INJECT_LATE_MS)
+/* STARTTLS answered in plaintext: the plaintext comes this long after the
+ * go-ahead, 10x what the client needs to start its handshake under
+ * valgrind, so it is the answer to the ClientHello, not an injection. */
+#define PLAINTEXT_LATE_MS 500
 
 static void certs_setup(void)
 {
@@ -184,7 +199,7 @@ START_TEST(test_line_bound)
 	if (el == 0 || bc->want == FAIL_TIMEOUT)
 		steps[1] = (struct ts_step)TS_HANG; /* then silence */
 	ts = ts_start(AF_INET, steps);
-	deadline_start(&d, bc->want == FAIL_TIMEOUT ? 300 : BUDGET_MS);
+	deadline_start(&d, bc->want == FAIL_TIMEOUT ? UNIT_DEADLINE_MS : BUDGET_MS);
 	c = open_to(ts, &d, NULL, bc->max_line);
 	if (bc->want == FAIL_NONE) {
 		expect_line(c, data, bc->body);
@@ -397,9 +412,11 @@ END_TEST
 
 /* ---- the deadline ---------------------------------------------------------- */
 
+/* Returned at the deadline: not before it, and not more than the slack
+ * after it. */
 static void assert_on_time(const struct deadline *d, int64_t now)
 {
-	int64_t slack = (ts_slow() ? 500 : 50) * MS;
+	int64_t slack = UNIT_SLACK_MS * MS;
 
 	ck_assert_msg(now >= d->end_ns, "returned %lld ms early",
 		      (long long)((d->end_ns - now) / MS));
@@ -407,18 +424,25 @@ static void assert_on_time(const struct deadline *d, int64_t now)
 		      (long long)((now - d->end_ns) / MS));
 }
 
+/* "220 trickle " and dots, no line end: TRICKLE_BYTES in all. */
+static const char trickle[] =
+	"220 trickle ................................................"
+	"............................................................";
+_Static_assert(sizeof(trickle) - 1 == TRICKLE_BYTES, "TRICKLE_BYTES");
+
 static const struct silent_case {
-	struct ts_step steps[4];
+	struct ts_step steps[5];
 	int good_lines;
 } silent_cases[] = {
 	{ { TS_HANG, TS_END }, 0 },                                       /* nothing */
 	{ { TS_SEND("220 hi\r\n"), TS_HANG, TS_END }, 1 },                /* then nothing */
 	{ { TS_SEND("220 hi\r\n220 ha"), TS_HANG, TS_END }, 1 },          /* half a line */
-	{ { TS_SEND_PIECES("220 hi\r\n220 trickle ...", 1, 40), TS_HANG, TS_END }, 1 },
+	/* The good line at once, then a byte at a time past the deadline. */
+	{ { TS_SEND("220 hi\r\n"), TS_SEND_PIECES(trickle, 1, TRICKLE_MS), TS_HANG, TS_END }, 1 },
 };
 
 /* A server that never (finishes its) answer: the read returns at the
- * deadline, within 50 ms of it. */
+ * deadline, within the slack after it. */
 START_TEST(test_never_answers)
 {
 	const struct silent_case *sc = &silent_cases[_i];
@@ -426,7 +450,7 @@ START_TEST(test_never_answers)
 	struct deadline d;
 	struct conn *c;
 
-	deadline_start(&d, 300);
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	c = open_to(ts, &d, NULL, 0);
 	for (int i = 0; i < sc->good_lines; i++)
 		expect_line(c, "220 hi", 6);
@@ -471,7 +495,7 @@ START_TEST(test_connect_timeout)
 	char who[64], want[128];
 
 	addr_format((struct sockaddr *)&ss, true, who, sizeof(who));
-	deadline_start(&d, 300);
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	p.deadline = &d;
 	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
 	assert_on_time(&d, mono_now_ns());
@@ -500,7 +524,7 @@ START_TEST(test_connect_all_silent)
 	lfd[1] = silent_listener(&ss[1], &sl[1], &filler[1]);
 	addr_format((struct sockaddr *)&ss[0], true, a, sizeof(a));
 	addr_format((struct sockaddr *)&ss[1], true, b, sizeof(b));
-	deadline_start(&d, 400);
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	p.deadline = &d;
 	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
 	assert_on_time(&d, mono_now_ns());
@@ -515,7 +539,8 @@ START_TEST(test_connect_all_silent)
 END_TEST
 
 /* The first address never answers: it gets half the budget, the second
- * answers and is the one used. */
+ * answers and is the one used.  Half the budget is a whole test deadline,
+ * so that a first address given the whole budget shows. */
 START_TEST(test_connect_silent_then_good)
 {
 	const struct ts_step steps[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
@@ -533,14 +558,15 @@ START_TEST(test_connect_silent_then_good)
 
 	ss[1] = ts_addrs(ts)->addr[0];
 	sl[1] = ts_addrs(ts)->len[0];
-	deadline_start(&d, 600);
+	deadline_start(&d, 2 * UNIT_DEADLINE_MS);
 	p.deadline = &d;
 	c = conn_connect(&list, &p, NULL, &f);
 	took = mono_now_ns() - d.start_ns;
 	ck_assert_msg(c != NULL, "%s", f.text);
 	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(ts));
 	ck_assert_str_eq(conn_peer(c), want);
-	ck_assert_msg(took >= 290 * MS && took < (ts_slow() ? 1000 : 450) * MS,
+	ck_assert_msg(took >= (UNIT_DEADLINE_MS - 10) * MS &&
+			      took < (UNIT_DEADLINE_MS + UNIT_SLACK_MS) * MS,
 		      "took %lld ms", (long long)(took / MS));
 	expect_line(c, "220 second", 10);
 	conn_close(c);
@@ -935,7 +961,7 @@ START_TEST(test_implicit_tls_silent)
 	struct fail f = { 0 };
 	struct deadline d;
 
-	deadline_start(&d, 300);
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	p = (struct conn_params){ .deadline = &d, .tls = &tp };
 	ck_assert_ptr_null(conn_connect(ts_addrs(ts), &p, &info, &f));
 	assert_on_time(&d, mono_now_ns());
@@ -962,7 +988,9 @@ static const struct tls_end_case {
 	  "timed out" },
 };
 
-/* Over TLS: close (with close_notify), close in a line, reset, silence. */
+/* Over TLS: close (with close_notify), close in a line, reset, silence.
+ * The handshake is not what is timed (under valgrind it takes a good part
+ * of a second): silence gets a fresh deadline once "+OK" is read. */
 START_TEST(test_tls_end)
 {
 	const struct tls_end_case *tc = &tls_end_cases[_i];
@@ -974,11 +1002,13 @@ START_TEST(test_tls_end)
 	struct conn *c;
 	int64_t now;
 
-	deadline_start(&d, tc->cls == FAIL_TIMEOUT ? (ts_slow() ? 3000 : 500) : BUDGET_MS);
+	deadline_start(&d, BUDGET_MS);
 	p = (struct conn_params){ .deadline = &d, .tls = &tp };
 	c = conn_connect(ts_addrs(ts), &p, NULL, &f);
 	ck_assert_msg(c != NULL, "%s", f.text);
 	expect_line(c, "+OK", 3);
+	if (tc->cls == FAIL_TIMEOUT)
+		deadline_start(&d, UNIT_DEADLINE_MS); /* the connection's deadline */
 	expect_read_fails(c, tc->cls, tc->text);
 	now = mono_now_ns();
 	if (tc->cls == FAIL_TIMEOUT)
@@ -997,8 +1027,10 @@ static const struct starttls_case {
 } starttls_cases[] = {
 	{ "220 go ahead\r\n", 0, NULL, 0, 0 },
 	{ "220 go ahead\r\n250 injected\r\n", 0, NULL, 0, 14 },        /* same segment */
-	{ "220 go ahead\r\n", 50, "250 injected\r\n", 250, 14 },     /* still in the socket */
-	{ "220 go ahead\r\n250 a\r\n", 50, "250 bb\r\n", 250, 15 },  /* both */
+	/* still in the socket */
+	{ "220 go ahead\r\n", INJECT_LATE_MS, "250 injected\r\n", INJECT_CLIENT_WAIT_MS, 14 },
+	/* both */
+	{ "220 go ahead\r\n250 a\r\n", INJECT_LATE_MS, "250 bb\r\n", INJECT_CLIENT_WAIT_MS, 15 },
 };
 
 START_TEST(test_starttls)
@@ -1058,7 +1090,8 @@ END_TEST
 START_TEST(test_starttls_fails)
 {
 	const struct ts_step plain[] = {
-		TS_SEND("220 go ahead\r\n"), TS_SLEEP(150), TS_SEND("250 plaintext, not TLS\r\n"),
+		TS_SEND("220 go ahead\r\n"), TS_SLEEP(PLAINTEXT_LATE_MS),
+		TS_SEND("250 plaintext, not TLS\r\n"),
 		TS_HANG, TS_END,
 	};
 	const struct ts_step silent[] = { TS_SEND("220 go ahead\r\n"), TS_HANG, TS_END };
@@ -1068,7 +1101,7 @@ START_TEST(test_starttls_fails)
 	struct deadline d;
 	struct conn *c;
 
-	deadline_start(&d, _i == 0 ? BUDGET_MS : 400);
+	deadline_start(&d, _i == 0 ? BUDGET_MS : UNIT_DEADLINE_MS);
 	c = open_to(ts, &d, NULL, 0);
 	expect_line(c, "220 go ahead", 12);
 	ck_assert_int_eq(conn_starttls(c, &tp, NULL, &f), -1);

@@ -8,15 +8,18 @@
 #include "suites.h"
 
 #define MS 1000000LL
+#define SLACK (UNIT_SLACK_MS * MS) /* how late a wait may end */
+#define EINTR_DEADLINE_MS 150      /* test_poll_retries_eintr */
 
 START_TEST(test_left_and_expired)
 {
 	struct deadline d;
 
-	deadline_start(&d, 200);
+	/* Nothing waits here: the deadline is far from the next lines. */
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	ck_assert(!deadline_expired(&d));
-	ck_assert_int_le(deadline_left_ms(&d), 200);
-	ck_assert_int_gt(deadline_left_ms(&d), 100);
+	ck_assert_int_le(deadline_left_ms(&d), UNIT_DEADLINE_MS);
+	ck_assert_int_gt(deadline_left_ms(&d), UNIT_DEADLINE_MS / 2);
 	ck_assert(deadline_elapsed_s(&d) >= 0);
 
 	deadline_start(&d, 0);
@@ -48,7 +51,7 @@ START_TEST(test_poll_stops_at_deadline)
 		ck_assert_int_eq(deadline_poll(&d, &p, 1, -1), 0);
 		ck_assert(deadline_expired(&d));
 		ck_assert_int_ge(mono_now_ns() - t0, budgets_ms[i] * MS);
-		ck_assert_int_lt(mono_now_ns() - t0, budgets_ms[i] * MS + 500 * MS);
+		ck_assert_int_lt(mono_now_ns() - t0, budgets_ms[i] * MS + SLACK);
 	}
 	close(fds[0]);
 	close(fds[1]);
@@ -66,18 +69,18 @@ START_TEST(test_poll_max_ms)
 	ck_assert_int_eq(pipe(fds), 0);
 	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
 
-	deadline_start(&d, 5000);
+	deadline_start(&d, UNIT_BUDGET_MS);
 	t0 = mono_now_ns();
 	ck_assert_int_eq(deadline_poll(&d, &p, 1, 20), 0);
 	ck_assert(!deadline_expired(&d));
 	ck_assert_int_ge(mono_now_ns() - t0, 20 * MS);
-	ck_assert_int_lt(mono_now_ns() - t0, 1000 * MS);
+	ck_assert_int_lt(mono_now_ns() - t0, 20 * MS + SLACK);
 
 	deadline_start(&d, 30);
 	t0 = mono_now_ns();
 	ck_assert_int_eq(deadline_poll(&d, &p, 1, 60000), 0);
 	ck_assert(deadline_expired(&d));
-	ck_assert_int_lt(mono_now_ns() - t0, 1000 * MS);
+	ck_assert_int_lt(mono_now_ns() - t0, 30 * MS + SLACK);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -92,10 +95,10 @@ START_TEST(test_poll_ready_returns_at_once)
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_int_eq(write(fds[1], "x", 1), 1);
 	p = (struct pollfd){ .fd = fds[0], .events = POLLIN };
-	deadline_start(&d, 5000);
+	deadline_start(&d, UNIT_BUDGET_MS);
 	ck_assert_int_eq(deadline_poll(&d, &p, 1, -1), 1);
 	ck_assert(p.revents & POLLIN);
-	ck_assert_int_gt(deadline_left_ms(&d), 4000);
+	ck_assert_int_gt(deadline_left_ms(&d), UNIT_BUDGET_MS / 2);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -110,7 +113,8 @@ static void on_alarm(int sig)
 }
 
 /* Signals that interrupt the wait (EINTR) neither end it early nor make it
- * start over with the whole budget. */
+ * start over with the whole budget.  They come every 10 ms, 15 before the
+ * deadline: a wait that started over at each would never end. */
 START_TEST(test_poll_retries_eintr)
 {
 	struct sigaction sa, old;
@@ -129,15 +133,15 @@ START_TEST(test_poll_retries_eintr)
 	alarms = 0;
 	ck_assert_int_eq(setitimer(ITIMER_REAL, &every_10ms, NULL), 0);
 
-	deadline_start(&d, 150);
+	deadline_start(&d, EINTR_DEADLINE_MS);
 	t0 = d.start_ns;
 	ck_assert_int_eq(deadline_poll(&d, &p, 1, -1), 0);
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigaction(SIGALRM, &old, NULL);
 
 	ck_assert_int_gt(alarms, 2);
-	ck_assert_int_ge(mono_now_ns() - t0, 150 * MS);
-	ck_assert_int_lt(mono_now_ns() - t0, 1000 * MS);
+	ck_assert_int_ge(mono_now_ns() - t0, EINTR_DEADLINE_MS * MS);
+	ck_assert_int_lt(mono_now_ns() - t0, EINTR_DEADLINE_MS * MS + SLACK);
 	close(fds[0]);
 	close(fds[1]);
 }

@@ -314,7 +314,7 @@ static void session_run(struct session *s, const struct ts_step *steps,
 	memset(s, 0, sizeof(*s));
 	s->ts = ts_start(AF_INET, steps);
 	ck_assert_ptr_nonnull(s->ts);
-	deadline_start(&s->d, 5000);
+	deadline_start(&s->d, UNIT_BUDGET_MS);
 	c = conn_connect(ts_addrs(s->ts),
 			 &(struct conn_params){ .deadline = &s->d, .max_line = 8192 }, NULL,
 			 &s->f);

@@ -136,6 +136,12 @@ END_TEST
 
 /* ---- the dialogue against scripted servers ------------------------------ */
 
+/* The deadline of a dialogue: UNIT_BUDGET_MS when it is not about time.
+ * One whose last wait gets no answer (a refusal, then a QUIT the server
+ * never answers) ends at its deadline: UNIT_DEADLINE_MS then, 10x and more
+ * what the dialogue before it takes. */
+#define BUDGET_MS UNIT_BUDGET_MS
+
 #define BANNER "220 mail.test ESMTP\r\n"
 #define EHLO_OK "250-mail.test\r\n250-PIPELINING\r\n250 SIZE 1000\r\n"
 
@@ -155,37 +161,38 @@ static const struct dialogue_case {
 	enum fail_class cls;
 	const char *text; /* in the failure's text */
 	const char *sent; /* what the client sent, lines joined */
+	bool runs_out;    /* the server never answers the QUIT: at the deadline */
 } dialogue_cases[] = {
 	{ "plain dialogue",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
 	    TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
-	  SMTP_DONE, FAIL_NONE, "", "EHLO client.test\r\nQUIT\r\n" },
+	  SMTP_DONE, FAIL_NONE, "", "EHLO client.test\r\nQUIT\r\n", false },
 	{ "banner 554",
 	  { TS_SEND("554 go away\r\n"), TS_READLINE, TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_REPLY, "the server refuses service: 554 go away", "QUIT\r\n" },
+	  SMTP_BANNER, FAIL_REPLY, "the server refuses service: 554 go away", "QUIT\r\n", true },
 	{ "garbage banner",
 	  { TS_SEND("SSH-2.0-OpenSSH\r\n"), TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_PROTO, "not an SMTP reply", "" },
+	  SMTP_BANNER, FAIL_PROTO, "not an SMTP reply", "", false },
 	{ "lines disagree",
 	  { TS_SEND("220-mail.test\r\n250 ESMTP\r\n"), TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_PROTO, "disagree (220, then 250)", "" },
+	  SMTP_BANNER, FAIL_PROTO, "disagree (220, then 250)", "", false },
 	{ "EHLO refused, HELO used",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND("502 no\r\n"), TS_READLINE,
 	    TS_SEND("250 hi\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
-	  SMTP_DONE, FAIL_NONE, "", "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n" },
+	  SMTP_DONE, FAIL_NONE, "", "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n", false },
 	{ "close after EHLO",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_CLOSE, TS_END },
-	  SMTP_QUIT, FAIL_CONN, "closed", "EHLO client.test\r\n" },
+	  SMTP_QUIT, FAIL_CONN, "closed", "EHLO client.test\r\n", false },
 	{ "no 221",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
 	    TS_SEND("250 what\r\n"), TS_HANG, TS_END },
-	  SMTP_QUIT, FAIL_REPLY, "no 221 reply: 250 what", "EHLO client.test\r\nQUIT\r\n" },
+	  SMTP_QUIT, FAIL_REPLY, "no 221 reply: 250 what", "EHLO client.test\r\nQUIT\r\n", false },
 	{ "QUIT after a refusal",
 	  { TS_SEND("554 go away\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_REPLY, "refuses service", "QUIT\r\n" },
+	  SMTP_BANNER, FAIL_REPLY, "refuses service", "QUIT\r\n", false },
 	{ "no QUIT after 421",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND("421 closing\r\n"), TS_HANG, TS_END },
-	  SMTP_EHLO, FAIL_REPLY, "EHLO refused: 421 closing", "EHLO client.test\r\n" },
+	  SMTP_EHLO, FAIL_REPLY, "EHLO refused: 421 closing", "EHLO client.test\r\n", false },
 };
 
 START_TEST(test_dialogue)
@@ -197,7 +204,7 @@ START_TEST(test_dialogue)
 	struct smtp_params p;
 	int rc;
 
-	deadline_start(&d, 3000);
+	deadline_start(&d, c->runs_out ? UNIT_DEADLINE_MS : BUDGET_MS);
 	p = params(ts, &d);
 	rc = smtp_dialogue(&p, &o);
 	ck_assert_msg(o.failed_at == c->failed_at, "%s: failed at %s: %s", c->name,
@@ -233,7 +240,7 @@ START_TEST(test_mail_rcpt_rset)
 	struct smtp_outcome o;
 	struct smtp_params p;
 
-	deadline_start(&d, 3000);
+	deadline_start(&d, BUDGET_MS);
 	p = params(ts, &d);
 	p.from = "";
 	p.rcpts = rcpts;
@@ -265,7 +272,7 @@ START_TEST(test_auth_plain_masked)
 	struct smtp_outcome o;
 	struct smtp_params p;
 
-	deadline_start(&d, 3000);
+	deadline_start(&d, BUDGET_MS);
 	p = params(ts, &d);
 	p.transcript = t;
 	p.user = "alice";
@@ -298,7 +305,7 @@ START_TEST(test_auth_failed_and_not_offered)
 	full[8] = (struct ts_step)TS_SEND("535 5.7.8 bad\r\n");
 	full[9] = (struct ts_step)TS_END;
 	ts = ts_start(AF_INET, full);
-	deadline_start(&d, 3000);
+	deadline_start(&d, UNIT_DEADLINE_MS); /* the QUIT after 535 gets no answer */
 	p = params(ts, &d);
 	p.user = "alice";
 	p.password = "pw";
@@ -311,7 +318,7 @@ START_TEST(test_auth_failed_and_not_offered)
 
 	/* PLAIN asked for, only LOGIN offered: nothing is sent. */
 	ts = ts_start(AF_INET, full);
-	deadline_start(&d, 3000);
+	deadline_start(&d, BUDGET_MS);
 	p = params(ts, &d);
 	p.user = "alice";
 	p.password = "pw";
@@ -334,7 +341,7 @@ START_TEST(test_starttls_not_offered)
 	struct smtp_outcome o;
 	struct smtp_params p;
 
-	deadline_start(&d, 3000);
+	deadline_start(&d, UNIT_DEADLINE_MS); /* the QUIT after it gets no answer */
 	p = params(ts, &d);
 	p.starttls = true;
 	ck_assert_int_eq(smtp_dialogue(&p, &o), -1);
@@ -366,7 +373,7 @@ START_TEST(test_starttls_injection_and_ehlo_again)
 	steps[5].data = ts_certs.good;
 	tp.ca_file = ts_certs.ca;
 	ts = ts_start(AF_INET, steps);
-	deadline_start(&d, 3000);
+	deadline_start(&d, BUDGET_MS);
 	p = params(ts, &d);
 	p.starttls = true;
 	p.tls = &tp;
@@ -410,7 +417,7 @@ START_TEST(test_relay_probes)
 	steps[n++] = (struct ts_step)TS_SEND("221 bye\r\n");
 	steps[n++] = (struct ts_step)TS_END;
 	ts = ts_start(AF_INET, steps);
-	deadline_start(&d, 3000);
+	deadline_start(&d, BUDGET_MS);
 	p = params(ts, &d);
 	p.relay_to = "probe@elsewhere.example";
 	ck_assert_int_eq(smtp_dialogue(&p, &o), 0);
@@ -458,7 +465,7 @@ START_TEST(test_data_message)
 	steps[n++] = (struct ts_step)TS_SEND("221 bye\r\n");
 	steps[n++] = (struct ts_step)TS_END;
 	ts = ts_start(AF_INET, steps);
-	deadline_start(&d, 3000);
+	deadline_start(&d, BUDGET_MS);
 	p = params(ts, &d);
 	p.from = "alice@mail.test";
 	p.rcpts = rcpts;
@@ -487,12 +494,12 @@ START_TEST(test_banner_never_comes)
 	struct smtp_params p;
 	int64_t t0 = mono_now_ns();
 
-	deadline_start(&d, 300);
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	p = params(ts, &d);
 	ck_assert_int_eq(smtp_dialogue(&p, &o), -1);
 	ck_assert_int_eq(o.failed_at, SMTP_BANNER);
 	ck_assert_int_eq(o.fail.cls, FAIL_TIMEOUT);
-	ck_assert_int_lt(mono_now_ns() - t0, (ts_slow() ? 800 : 350) * 1000000LL);
+	ck_assert_int_lt(mono_now_ns() - t0, (UNIT_DEADLINE_MS + UNIT_SLACK_MS) * 1000000LL);
 	ts_stop(ts);
 }
 END_TEST

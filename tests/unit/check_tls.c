@@ -16,7 +16,11 @@
 #include "suites.h"
 
 #define MS 1000000LL
-#define BUDGET_MS 8000 /* for tests that are not about time (valgrind is slow) */
+#define BUDGET_MS UNIT_BUDGET_MS /* for tests that are not about time */
+/* The "reset" server waits this long before its RST: 10x what the client
+ * needs (under valgrind) to send its ClientHello, so the RST comes in the
+ * middle of the handshake. */
+#define RESET_AFTER_MS 500
 
 /* A connected, non-blocking TCP socket to the server. */
 static int tcp_to(const struct testserver *ts)
@@ -249,7 +253,8 @@ static const struct broken_case {
 	  FAIL_TLS, "TLS handshake failed: " },
 	{ "close", { TS_CLOSE, TS_HANG, TS_END }, FAIL_TLS,
 	  "TLS handshake failed: the server closed the connection" },
-	{ "reset", { TS_SLEEP(50), TS_RESET, TS_END }, FAIL_TLS, "TLS handshake failed: " },
+	{ "reset", { TS_SLEEP(RESET_AFTER_MS), TS_RESET, TS_END }, FAIL_TLS,
+	  "TLS handshake failed: " },
 };
 
 START_TEST(test_handshake_broken)
@@ -283,14 +288,14 @@ START_TEST(test_handshake_deadline)
 	const struct ts_step steps[] = { TS_HANG, TS_END };
 	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
 	struct testserver *ts = ts_start(AF_INET, steps);
-	int64_t slack = (ts_slow() ? 500 : 50) * MS, now;
+	int64_t slack = UNIT_SLACK_MS * MS, now;
 	struct tls_info info;
 	struct fail f = { 0 };
 	struct deadline d;
 	struct tls *t;
 	int fd = tcp_to(ts);
 
-	deadline_start(&d, 300);
+	deadline_start(&d, UNIT_DEADLINE_MS);
 	t = tls_handshake(fd, &tp, &d, &info, &f);
 	now = mono_now_ns();
 	ck_assert_ptr_null(t);

@@ -24,7 +24,6 @@
 
 #define REPORT_MAX 65536  /* bytes of received lines kept */
 #define LINE_MAX_TS 8192  /* longest line the server reads */
-#define RECEIVED_WAIT_MS 5000
 
 struct testserver {
 	pid_t pid;
@@ -38,13 +37,6 @@ struct testserver {
 };
 
 struct ts_certs ts_certs;
-
-bool ts_slow(void)
-{
-	const char *f = getenv("CK_FORK");
-
-	return f != NULL && strcmp(f, "no") == 0;
-}
 
 /* ---- the child ---------------------------------------------------------- */
 
@@ -295,7 +287,7 @@ static size_t count_lines(const char *s, size_t len)
 
 const char *ts_received(struct testserver *ts, size_t lines)
 {
-	int64_t end = mono_now_ns() + (int64_t)RECEIVED_WAIT_MS * 1000000;
+	int64_t end = mono_now_ns() + (int64_t)TS_RECEIVED_WAIT_MS * 1000000;
 
 	while (!ts->report_eof && count_lines(ts->got, ts->got_len) < lines &&
 	       ts->got_len < REPORT_MAX) {

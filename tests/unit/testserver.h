@@ -16,8 +16,11 @@
 
 #include "resolve.h"
 
-#define TS_MAX_LIFE_S 20 /* a server child never outlives this */
-#define TS_HANG_MS 8000  /* "never answers": longer than any test waits */
+#define TS_MAX_LIFE_S 60 /* a server child never outlives this */
+#define TS_HANG_MS 30000 /* "never answers": past every test's deadline, 10x
+			  * those tests run into (ts_stop ends it sooner) */
+#define TS_RECEIVED_WAIT_MS 5000 /* ts_received: lines the client sends at
+				  * once (under valgrind: in ms) */
 
 enum ts_op {
 	TS_OP_END,      /* end of the script */
@@ -65,8 +68,8 @@ int ts_port(const struct testserver *ts);
 const struct addr_list *ts_addrs(const struct testserver *ts);
 
 /* The lines the server has read so far, concatenated with their line ends,
- * waiting up to 3 s until there are at least `lines` of them (or the script
- * ended).  Owned by ts. */
+ * waiting up to TS_RECEIVED_WAIT_MS until there are at least `lines` of them
+ * (or the script ended).  Owned by ts. */
 const char *ts_received(struct testserver *ts, size_t lines);
 
 /* Kills and reaps the child, frees ts.  NULL is fine. */
@@ -94,8 +97,5 @@ extern struct ts_certs ts_certs;
 void ts_certs_make(void);
 /* Removes the files and the directory. */
 void ts_certs_remove(void);
-
-/* True under CK_FORK=no (valgrind): timing bounds are wider there. */
-bool ts_slow(void);
 
 #endif
