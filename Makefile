@@ -37,7 +37,7 @@ LIBS_DYNAMIC := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-COMMON_MODULES := range result output opts deadline fail resolve transcript tls conn secret \
+COMMON_MODULES := range result output opts deadline fail addr dnsmsg resolve mx transcript tls conn secret \
                   smtp pop3 maildate
 COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
 COMMON_OBJ := $(COMMON_SRC:.c=.o)
@@ -46,7 +46,7 @@ LIB        := common/libnetcheck.a
 PLUGINS    := check_icmp_rtt check_hops check_dns_mx check_smtp_dialogue check_pop3_mailbox
 PLUGIN_BIN := $(PLUGINS:%=checks/%)
 
-UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c) tests/unit/testserver.c
+UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c) tests/unit/testserver.c tests/unit/dnsserver.c
 UNIT_BIN   := tests/unit/run_unit
 TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage tests/tools/lookup
 

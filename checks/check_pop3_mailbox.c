@@ -1,9 +1,9 @@
 /* check_pop3_mailbox: logs in over POP3 (USER/PASS, APOP or SASL PLAIN;
- * STLS or implicit TLS) and judges the mailbox: message count, total size,
- * largest message, age of the oldest message, and optionally whether a
- * message with a given subject arrived (deleting it when asked).  Thin:
- * options -> common/pop3 -> result.  Never deletes anything it was not
- * asked to, never sends RETR. */
+ * implicit TLS or STLS) and judges the mailbox: message count, total size,
+ * largest message, age of the oldest message (when it arrived), and
+ * optionally whether a message with a given subject arrived (deleting it
+ * when asked).  Thin: parse options -> common/pop3 session -> judge ->
+ * write.  Never deletes anything it was not asked to, never sends RETR. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +23,17 @@
 #include "tls.h"
 #include "transcript.h"
 
+#define PORT_POP3S 995
+#define UIDL_SHOWN_MAX 1000  /* UIDL lines shown at -vv */
+#define FIND_LIMIT_DEFAULT 100
+#define PROBLEMS_SHOWN 3     /* problems named on the status line */
+
 enum {
-	KEY_PWFILE = 256,
-	KEY_PWENV,
+	KEY_STARTTLS = 256,
+	KEY_TLS,
 	KEY_APOP,
 	KEY_SASL,
 	KEY_PLAINAUTH,
-	KEY_CAFILE,
-	KEY_INSECURE,
 	KEY_SIZE_W,
 	KEY_SIZE_C,
 	KEY_LARGEST_W,
@@ -42,34 +45,15 @@ enum {
 	KEY_DELETE,
 };
 
-#define UIDL_SHOWN_MAX 1000 /* UIDL lines shown at -vv */
-
 static const struct opt_spec extra[] = {
-	{ "tls", 's', NULL,
-	  "Implicit TLS (POP3S): TLS from the start; the port is then 995 unless -p is "
-	  "given.", NULL },
-	{ "starttls", 'S', NULL,
-	  "Upgrade with STLS before the login; CRITICAL when the server does not offer "
-	  "STLS.", NULL },
-	{ "certificate", 'D', "WARN[,CRIT]",
-	  "With -s or -S: WARNING when the server certificate expires within WARN days, "
-	  "CRITICAL within CRIT days (an expired certificate is always CRITICAL).",
-	  "expired only" },
-	{ "ca-file", KEY_CAFILE, "FILE",
-	  "With -s or -S: trust the CA certificates in FILE instead of the system store.",
-	  "the system store" },
-	{ "insecure", KEY_INSECURE, NULL,
-	  "With -s or -S: do not fail when the certificate chain or host name does not "
-	  "verify (the failure is still reported).", NULL },
+	{ "ssl", 'S', NULL,
+	  "Implicit TLS (POP3S): TLS from the first byte, as check_pop -S; the port is then "
+	  "995 unless -p is given.", NULL },
+	{ "tls", KEY_TLS, NULL, "The same as -S.", NULL },
+	{ "starttls", KEY_STARTTLS, NULL,
+	  "Upgrade with STLS (RFC 2595) before the login; CRITICAL when the server does not "
+	  "offer STLS.", NULL },
 	{ "user", 'U', "USER", "User name to log in with (required).", NULL },
-	{ "password-file", KEY_PWFILE, "FILE",
-	  "Read the password from the first line of FILE.", NULL },
-	{ "password-env", KEY_PWENV, "VAR",
-	  "Read the password from environment variable VAR.", NULL },
-	{ "password", 'P', "PASSWORD",
-	  "The password on the command line: visible to other users of the machine "
-	  "(ps, /proc) until the plugin has started; prefer --password-file or "
-	  "--password-env.", NULL },
 	{ "apop", KEY_APOP, NULL,
 	  "Log in with APOP (an MD5 digest of the greeting's timestamp and the password) "
 	  "instead of USER/PASS.", "USER/PASS" },
@@ -89,9 +73,9 @@ static const struct opt_spec extra[] = {
 	{ "largest-critical", KEY_LARGEST_C, "RANGE",
 	  "Critical range for the size of the largest message.", NULL },
 	{ "age-warning", KEY_AGE_W, "RANGE",
-	  "Warning range for the age of the oldest message, from its Date header (or its "
-	  "newest Received header) read with TOP 1 0 (a bare number is in seconds; units "
-	  "s, m, h, d: 6h, 2d).", NULL },
+	  "Warning range for the age of the oldest message: since it arrived (the topmost "
+	  "Received header, read with TOP 1 0; the Date header only without one; a bare "
+	  "number is in seconds; units s, m, h, d: 6h, 2d).", NULL },
 	{ "age-critical", KEY_AGE_C, "RANGE",
 	  "Critical range for the age of the oldest message.", NULL },
 	{ "find-subject", KEY_FIND, "TEXT",
@@ -114,38 +98,78 @@ static const struct plugin_info info = {
 		   "size, and the age of the oldest message, so that mail piling up or stuck "
 		   "shows.  Optionally finds (and deletes) a probe message by its subject.",
 	.usage = "-H HOST -U USER (--password-file FILE | --password-env VAR | -P PASSWORD) "
-		 "[-s | -S] [options]",
+		 "[-S | --starttls] [options]",
 	.host_help = "Host name or address of the POP3 server.",
 	.default_port = 110,
 	.thr_what = "the number of messages (STAT)",
 	.thr_kind = UNIT_NONE,
 	.thr_unit = NULL,
 	.extra = extra,
-	.notes = "The session: greeting (+OK, APOP timestamp kept), CAPA, STLS with -S, the\n"
-		 "login, STAT, LIST (largest message), UIDL with -vv, TOP 1 0 (the oldest\n"
+	.groups = OPTS_TLS | OPTS_PASSWORD | OPTS_DNS,
+	.notes = "The session: greeting (+OK, APOP timestamp kept), CAPA, STLS with --starttls,\n"
+		 "the login, STAT, LIST (largest message), UIDL with -vv, TOP 1 0 (the oldest\n"
 		 "message: servers number messages in arrival order), TOP n 0 for\n"
 		 "--find-subject, DELE only with --delete-found, QUIT.  RETR is never sent.\n"
 		 "With PIPELINING offered, USER+PASS and STAT+LIST+TOP(+QUIT) go out together.\n"
-		 "The port is 110, or 995 with -s, unless -p says otherwise.\n"
+		 "The port is 110, or 995 with -S, unless -p says otherwise.\n"
 		 "Login refused: CRITICAL with the server's text; RFC 2449 response codes\n"
 		 "[IN-USE] and [LOGIN-DELAY] give WARNING (mailbox busy), [SYS/TEMP] CRITICAL\n"
 		 "(temporary server failure), [AUTH] CRITICAL (authentication failed).\n"
-		 "Perfdata: messages, size (B), largest (B), oldest (s), then seconds per\n"
-		 "stage: connect (with the name lookup), greeting, tls (handshake), auth\n"
-		 "(CAPA and the login), stat (the STAT command), total; U when not measured.\n",
+		 "Plaintext the server sends after its go-ahead to STLS is CRITICAL.\n"
+		 "Perfdata: messages, size (B), largest (B), oldest (s; 0 for an empty\n"
+		 "mailbox), then seconds per stage: connect (with the name lookup), greeting,\n"
+		 "tls (with -S or --starttls), auth (CAPA and the login), stat, time (the whole\n"
+		 "run); cert_days with TLS.  A stage not reached is U.\n",
 };
 
 struct params {
-	bool tls, starttls, insecure, allow_plain, delete_found;
-	const char *ca_file, *user, *find;
-	struct secret_source pw; /* --password-file, --password-env, -P */
+	bool tls, starttls, allow_plain, delete_found;
+	const char *user, *find;
 	enum pop3_auth auth;
-	double cert_warn, cert_crit;
-	bool has_cert_days;
 	unsigned long find_limit;
 	struct range size_w, size_c, largest_w, largest_c, age_w, age_c;
 	bool has_size_w, has_size_c, has_largest_w, has_largest_c, has_age_w, has_age_c;
 };
+
+/* Everything one run needs. */
+struct run {
+	struct common_opts co;
+	struct params p;
+	struct deadline d;
+	struct resolver *resolver;
+	struct result *res;
+	struct transcript *t;
+	char password[SECRET_MAX];
+	struct tls_params tp;
+	struct pop3_outcome o;
+	struct fail f;
+	bool failed;
+	unsigned long uidl_shown;
+	double age;            /* seconds since the oldest message arrived */
+};
+
+static int parse_range(struct range *r, bool *has, const char *arg, enum unit_kind kind,
+		       const char *unit, char *err, size_t errlen)
+{
+	*has = true;
+	return range_parse(r, arg, kind, unit, err, errlen);
+}
+
+static int handle_auth(struct params *p, int key, const char *arg, char *err, size_t errlen)
+{
+	enum pop3_auth want = key == KEY_APOP ? POP3_AUTH_APOP : POP3_AUTH_PLAIN;
+
+	if (key == KEY_SASL && strcasecmp(arg, "PLAIN") != 0) {
+		snprintf(err, errlen, "'%s' is not a supported mechanism (PLAIN)", arg);
+		return -1;
+	}
+	if (p->auth != POP3_AUTH_USER && p->auth != want) {
+		snprintf(err, errlen, "--apop and --sasl exclude each other");
+		return -1;
+	}
+	p->auth = want;
+	return 0;
+}
 
 static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen)
 {
@@ -153,13 +177,9 @@ static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen
 	long n;
 
 	switch (key) {
-	case 's': p->tls = true; return 0;
-	case 'S': p->starttls = true; return 0;
-	case 'D':
-		p->has_cert_days = true;
-		return opts_days_pair(arg, &p->cert_warn, &p->cert_crit, err, errlen);
-	case KEY_CAFILE: p->ca_file = arg; return 0;
-	case KEY_INSECURE: p->insecure = true; return 0;
+	case 'S':
+	case KEY_TLS: p->tls = true; return 0;
+	case KEY_STARTTLS: p->starttls = true; return 0;
 	case 'U':
 		if (arg[0] == '\0' || strpbrk(arg, " \t\r\n") != NULL) {
 			snprintf(err, errlen, "'%s' is not a user name", arg);
@@ -167,46 +187,17 @@ static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen
 		}
 		p->user = arg;
 		return 0;
-	case KEY_PWFILE: p->pw.file = arg; return 0;
-	case KEY_PWENV: p->pw.env = arg; return 0;
-	case 'P': p->pw.arg = (char *)arg; return 0;
 	case KEY_APOP:
-		if (p->auth == POP3_AUTH_PLAIN) {
-			snprintf(err, errlen, "--apop and --sasl exclude each other");
-			return -1;
-		}
-		p->auth = POP3_AUTH_APOP;
-		return 0;
-	case KEY_SASL:
-		if (strcasecmp(arg, "PLAIN") != 0) {
-			snprintf(err, errlen, "'%s' is not a supported mechanism (PLAIN)", arg);
-			return -1;
-		}
-		if (p->auth == POP3_AUTH_APOP) {
-			snprintf(err, errlen, "--apop and --sasl exclude each other");
-			return -1;
-		}
-		p->auth = POP3_AUTH_PLAIN;
-		return 0;
+	case KEY_SASL: return handle_auth(p, key, arg, err, errlen);
 	case KEY_PLAINAUTH: p->allow_plain = true; return 0;
-	case KEY_SIZE_W:
-		p->has_size_w = true;
-		return range_parse(&p->size_w, arg, UNIT_SIZE, "B", err, errlen);
-	case KEY_SIZE_C:
-		p->has_size_c = true;
-		return range_parse(&p->size_c, arg, UNIT_SIZE, "B", err, errlen);
+	case KEY_SIZE_W: return parse_range(&p->size_w, &p->has_size_w, arg, UNIT_SIZE, "B", err, errlen);
+	case KEY_SIZE_C: return parse_range(&p->size_c, &p->has_size_c, arg, UNIT_SIZE, "B", err, errlen);
 	case KEY_LARGEST_W:
-		p->has_largest_w = true;
-		return range_parse(&p->largest_w, arg, UNIT_SIZE, "B", err, errlen);
+		return parse_range(&p->largest_w, &p->has_largest_w, arg, UNIT_SIZE, "B", err, errlen);
 	case KEY_LARGEST_C:
-		p->has_largest_c = true;
-		return range_parse(&p->largest_c, arg, UNIT_SIZE, "B", err, errlen);
-	case KEY_AGE_W:
-		p->has_age_w = true;
-		return range_parse(&p->age_w, arg, UNIT_TIME, "s", err, errlen);
-	case KEY_AGE_C:
-		p->has_age_c = true;
-		return range_parse(&p->age_c, arg, UNIT_TIME, "s", err, errlen);
+		return parse_range(&p->largest_c, &p->has_largest_c, arg, UNIT_SIZE, "B", err, errlen);
+	case KEY_AGE_W: return parse_range(&p->age_w, &p->has_age_w, arg, UNIT_TIME, "s", err, errlen);
+	case KEY_AGE_C: return parse_range(&p->age_c, &p->has_age_c, arg, UNIT_TIME, "s", err, errlen);
 	case KEY_FIND:
 		if (arg[0] == '\0') {
 			snprintf(err, errlen, "the text to find is empty");
@@ -225,56 +216,83 @@ static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen
 	return -1;
 }
 
-/* "812 B", "12.4 KB", "3.1 MB". */
-static void human_size(double b, char *buf, size_t len)
+/* Checks what opts cannot and reads the password (once).  Returns -1 when
+ * the plugin should go on, else the exit code (after a message). */
+static int validate(struct run *r)
 {
-	static const char *const units[] = { "B", "KB", "MB", "GB", "TB" };
-	int u = 0;
+	const struct params *p = &r->p;
+	const struct common_opts *co = &r->co;
 
-	while (b >= 1024 && u < 4) {
-		b /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%.0f B", b);
-	else
-		snprintf(buf, len, "%.1f %s", b, units[u]);
+	if (co->host == NULL)
+		return opts_usage_error(&info, co, "-H HOST is required");
+	if (p->user == NULL)
+		return opts_usage_error(&info, co, "-U USER is required");
+	if (secret_sources(&co->pw) != 1)
+		return opts_usage_error(&info, co, "%s", secret_sources(&co->pw) == 0
+					? "a password is required: --password-file FILE, "
+					  "--password-env VAR or -P"
+					: "give one of --password-file, --password-env, -P");
+	if (p->tls && p->starttls)
+		return opts_usage_error(&info, co, "-S (implicit TLS) and --starttls (STLS) "
+					"exclude each other");
+	if (!p->tls && !p->starttls && opts_tls_given(co))
+		return opts_usage_error(&info, co, "-D, --ca-file and --insecure need -S or "
+					"--starttls");
+	if (p->delete_found && p->find == NULL)
+		return opts_usage_error(&info, co, "--delete-found needs --find-subject");
+	if (!p->tls && !p->starttls && p->auth != POP3_AUTH_APOP && !p->allow_plain)
+		return opts_usage_error(&info, co, "refusing to send the password without TLS: "
+					"use -S or --starttls, --apop, or --allow-plaintext-auth");
+	if (secret_read(&r->co.pw, r->password, sizeof(r->password), &r->f) < 0)
+		return opts_usage_error(&info, co, "%s", r->f.text);
+	return -1;
 }
 
-/* "45 s", "12 min", "3 h", "21 d". */
-static void human_age(double s, char *buf, size_t len)
-{
-	if (s < 120)
-		snprintf(buf, len, "%.0f s", s);
-	else if (s < 7200)
-		snprintf(buf, len, "%.0f min", floor(s / 60));
-	else if (s < 2 * 86400)
-		snprintf(buf, len, "%.0f h", floor(s / 3600));
-	else
-		snprintf(buf, len, "%.0f d", floor(s / 86400));
-}
-
-struct uidl_ctx {
-	struct result *res;
-	unsigned long shown;
-};
+/* ---- running ------------------------------------------------------------ */
 
 static void on_uidl(void *ctx, unsigned long msg, const char *uid)
 {
-	struct uidl_ctx *u = ctx;
+	struct run *r = ctx;
 
-	if (u->shown++ < UIDL_SHOWN_MAX)
-		result_detail(u->res, 2, "UIDL %lu %s", msg, uid);
+	if (r->uidl_shown++ < UIDL_SHOWN_MAX)
+		result_detail(r->res, 2, "UIDL %lu %s", msg, uid);
 }
 
-/* The state and words for a failure. */
-static enum state fail_state(const struct fail *f, const struct pop3_outcome *o,
-			     const struct common_opts *co, const char **what)
+/* Connects, logs in and looks: the session, into r->o. */
+static void session(struct run *r)
 {
+	const struct params *p = &r->p;
+	int port = p->tls && !r->co.port_given ? PORT_POP3S : r->co.port;
+	struct pop3_params pp = {
+		.user = p->user, .password = r->password, .auth = p->auth, .stls = p->starttls,
+		.tls = &r->tp, .allow_plaintext_auth = p->allow_plain, .want_list = true,
+		.want_uidl = r->co.verbose >= 2, .want_age = true, .find_subject = p->find,
+		.find_limit = p->find_limit, .delete_found = p->delete_found,
+		.transcript = r->t, .on_uidl = on_uidl, .ctx = r,
+	};
+	struct conn_params cp = {
+		.deadline = &r->d, .max_line = POP3_MAX_LINE, .transcript = r->t,
+		.tls = p->tls ? &r->tp : NULL, .resolver = r->resolver, .host = r->co.host,
+		.port = port, .family = r->co.family,
+	};
+
+	r->tp = (struct tls_params){ .host = r->co.host, .ca_file = r->co.tls.ca_file,
+				     .insecure = r->co.tls.insecure };
+	r->failed = pop3_session(&cp, &pp, &r->o, &r->f) < 0;
+	secret_wipe(r->password, sizeof(r->password));
+}
+
+/* ---- judging ------------------------------------------------------------ */
+
+/* The state and the words for a failure. */
+static enum state fail_state(const struct run *r, const char **what)
+{
+	const struct pop3_outcome *o = &r->o;
+
 	*what = NULL;
-	switch (f->cls) {
+	switch (r->f.cls) {
 	case FAIL_TIMEOUT:
-		return co->timeout_state;
+		return r->co.timeout_state;
 	case FAIL_INTERNAL:
 		return STATE_UNKNOWN;
 	case FAIL_REPLY:
@@ -282,15 +300,11 @@ static enum state fail_state(const struct fail *f, const struct pop3_outcome *o,
 			*what = "mailbox busy";
 			return STATE_WARNING;
 		}
-		if (pop3_code_is(&o->reply, "SYS/TEMP")) {
+		if (pop3_code_is(&o->reply, "SYS/TEMP"))
 			*what = "temporary server failure";
-			return STATE_CRITICAL;
-		}
-		if (pop3_code_is(&o->reply, "AUTH")) {
+		else if (pop3_code_is(&o->reply, "AUTH"))
 			*what = "authentication failed";
-			return STATE_CRITICAL;
-		}
-		if (pop3_state_is_login(o->state))
+		else if (pop3_state_is_login(o->state))
 			*what = "login refused";
 		return STATE_CRITICAL;
 	default:
@@ -298,284 +312,263 @@ static enum state fail_state(const struct fail *f, const struct pop3_outcome *o,
 	}
 }
 
-/* Seconds between two monotonic readings. */
-static double span(int64_t from_ns, int64_t to_ns)
+/* When the TLS the run asked for does not match what the server speaks,
+ * says which option fits. */
+static void tls_hint(const struct run *r)
 {
-	return (double)(to_ns - from_ns) / 1e9;
+	if (r->p.tls && r->o.state == POP3_ST_CONNECT && r->f.cls == FAIL_TLS && r->o.tls.plaintext)
+		result_sub(r->res, STATE_OK, "the server speaks plaintext POP3 on this port: use "
+			   "--starttls (or no TLS option) instead of -S");
+	else if (!r->p.tls && r->o.state == POP3_ST_GREETING && r->f.cls == FAIL_TIMEOUT)
+		result_sub(r->res, STATE_OK, "no greeting: a POP3S server says nothing until TLS "
+			   "(use -S if this port speaks implicit TLS)");
+}
+
+static void judge_failure(struct run *r)
+{
+	const char *what = NULL;
+	enum state s = fail_state(r, &what);
+
+	result_sub(r->res, s, "%s%s%s", what ? what : "", what ? ": " : "", r->f.text);
+	tls_hint(r);
+	if (r->o.dele_sent)
+		result_sub(r->res, STATE_OK, "the session did not end with a successful QUIT, so "
+			   "the server deletes nothing");
+}
+
+/* A measured value against its thresholds, as a sub-result: "what VALUE
+ * (exact; critical over LIMIT)tail"; the status line says "what VALUE
+ * (critical over LIMIT)".  A size of 1 KB or more shows its exact bytes. */
+static void judge_value(struct run *r, const char *what, double v, enum unit_kind kind,
+			const struct range *w, const struct range *c, const char *tail)
+{
+	char value[64], why[160], brief[300], exact[40] = "";
+	enum state s = range_judge(w, c, v, kind, why, sizeof(why));
+
+	unit_format(v, kind, value, sizeof(value));
+	if (kind == UNIT_SIZE && v >= 1024)
+		snprintf(exact, sizeof(exact), "%.0f B", v);
+	snprintf(brief, sizeof(brief), "%s %s%s%s%s", what, value, why[0] ? " (" : "", why,
+		 why[0] ? ")" : "");
+	result_sub_brief(r->res, s, brief, "%s %s%s%s%s%s%s%s", what, value,
+			 exact[0] || why[0] ? " (" : "", exact, exact[0] && why[0] ? "; " : "", why,
+			 exact[0] || why[0] ? ")" : "", tail);
+}
+
+static void judge_mailbox(struct run *r)
+{
+	const struct params *p = &r->p;
+	const struct pop3_outcome *o = &r->o;
+	char why[160], tail[64];
+	enum state s = range_judge(r->co.has_warn ? &r->co.warn : NULL,
+				   r->co.has_crit ? &r->co.crit : NULL, (double)o->count, UNIT_NONE,
+				   why, sizeof(why));
+
+	result_sub(r->res, s, "%lu message%s%s%s%s", o->count, o->count == 1 ? "" : "s",
+		   why[0] ? " (" : "", why, why[0] ? ")" : "");
+	judge_value(r, "mailbox size", (double)o->size, UNIT_SIZE,
+		    p->has_size_w ? &p->size_w : NULL, p->has_size_c ? &p->size_c : NULL, "");
+	if (o->has_largest) {
+		snprintf(tail, sizeof(tail), ", message %lu", o->largest_msg);
+		judge_value(r, "largest message", (double)o->largest, UNIT_SIZE,
+			    p->has_largest_w ? &p->largest_w : NULL,
+			    p->has_largest_c ? &p->largest_c : NULL, tail);
+	}
+}
+
+static void judge_age(struct run *r)
+{
+	const struct params *p = &r->p;
+	const struct pop3_outcome *o = &r->o;
+	char more[200], date[40];
+	struct tm tm;
+
+	if (o->has_oldest) {
+		gmtime_r(&o->oldest, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		snprintf(more, sizeof(more), ": %s, from its %s header", date, o->oldest_from);
+		judge_value(r, "oldest message", r->age, UNIT_TIME, p->has_age_w ? &p->age_w : NULL,
+			    p->has_age_c ? &p->age_c : NULL, more);
+	}
+	if (o->date_problem[0] != '\0')
+		result_sub(r->res, !o->has_oldest && (p->has_age_w || p->has_age_c)
+			   ? STATE_WARNING : STATE_OK, "%s%s", o->date_problem,
+			   o->has_oldest ? "; the age is taken from Date"
+			   : "; the age is unknown");
+}
+
+static void judge_find(struct run *r)
+{
+	const struct pop3_outcome *o = &r->o;
+	const char *find = r->p.find;
+
+	if (find == NULL)
+		return;
+	if (o->found_n == 0)
+		result_sub(r->res, STATE_CRITICAL, "no message with '%s' in the subject among the "
+			   "%lu newest", find, o->examined);
+	else
+		result_sub(r->res, STATE_OK, "found %lu message%s with '%s' in the subject (newest: "
+			   "message %lu, '%s')%s", o->found_n, o->found_n == 1 ? "" : "s", find,
+			   o->found[0], o->found_subject, o->deleted ? ", deleted" : "");
+}
+
+static void judge_tls(struct run *r)
+{
+	const struct pop3_outcome *o = &r->o;
+
+	if (o->injected > 0)
+		result_sub(r->res, STATE_CRITICAL, "response injection: the server sent %zu bytes "
+			   "of plaintext after its go-ahead to STLS, before the TLS handshake "
+			   "(discarded)", o->injected);
+	if (r->p.tls || r->p.starttls)
+		tls_report(r->res, r->p.tls ? "TLS" : "STLS", &o->tls, o->tls_done,
+			   r->co.tls.warn_days, r->co.tls.crit_days);
+}
+
+/* -vv and -vvv: stage times, the session's end, CAPA, the find. */
+static void details(struct run *r, double total)
+{
+	const struct pop3_outcome *o = &r->o;
+
+	transcript_to_result(r->t, r->res, 1, r->co.verbose >= 2);
+	result_detail(r->res, 2, "seconds: connect %.6f, greeting %.6f, tls %.6f, auth %.6f, "
+		      "stat %.6f, time %.6f", o->t_connect, o->t_greeting, o->t_tls, o->t_auth,
+		      o->t_stat, total);
+	if (r->uidl_shown > UIDL_SHOWN_MAX)
+		result_detail(r->res, 2, "%lu more UIDL lines not shown",
+			      r->uidl_shown - UIDL_SHOWN_MAX);
+	result_detail(r->res, 3, "session ended in state %s%s%s", pop3_state_name(o->state),
+		      r->failed ? ", failure class " : "", r->failed ? fail_class_name(r->f.cls) : "");
+	result_detail(r->res, 3, "greeting %s an APOP timestamp; CAPA %s: STLS %s, USER %s, "
+		      "TOP %s, UIDL %s, PIPELINING %s, RESP-CODES %s, SASL %s; %zu unknown lines",
+		      o->has_apop ? "holds" : "holds no", o->capa.seen ? "answered" : "not answered",
+		      o->capa.stls ? "yes" : "no", o->capa.user ? "yes" : "no",
+		      o->capa.top ? "yes" : "no", o->capa.uidl ? "yes" : "no",
+		      o->capa.pipelining ? "yes" : "no", o->capa.resp_codes ? "yes" : "no",
+		      o->capa.has_sasl ? o->capa.sasl : "none", o->capa.unknown);
+	if (r->p.find != NULL)
+		result_detail(r->res, 3, "find: read the headers of %lu messages, found %lu",
+			      o->examined, o->found_n);
+}
+
+/* The perfdata: the same labels on every run of a service. */
+static void perfdata(struct run *r, double total)
+{
+	const struct params *p = &r->p;
+	const struct pop3_outcome *o = &r->o;
+	bool stat = o->has_stat;
+	struct perf items[] = {
+		{ "messages", stat ? (double)o->count : NAN, "", r->co.has_warn ? &r->co.warn : NULL,
+		  r->co.has_crit ? &r->co.crit : NULL, 0, NAN },
+		{ "size", stat ? (double)o->size : NAN, "B", p->has_size_w ? &p->size_w : NULL,
+		  p->has_size_c ? &p->size_c : NULL, 0, NAN },
+		{ "largest", o->has_largest ? (double)o->largest : stat && o->count == 0 ? 0 : NAN,
+		  "B", p->has_largest_w ? &p->largest_w : NULL,
+		  p->has_largest_c ? &p->largest_c : NULL, 0, NAN },
+		{ "oldest", r->age, "s", p->has_age_w ? &p->age_w : NULL,
+		  p->has_age_c ? &p->age_c : NULL, 0, NAN },
+		{ "connect", o->t_connect, "s", NULL, NULL, 0, NAN },
+		{ "greeting", o->t_greeting, "s", NULL, NULL, 0, NAN },
+		{ "tls", o->t_tls, "s", NULL, NULL, 0, NAN },
+		{ "auth", o->t_auth, "s", NULL, NULL, 0, NAN },
+		{ "stat", o->t_stat, "s", NULL, NULL, 0, NAN },
+		{ "time", total, "s", NULL, NULL, 0, NAN },
+	};
+
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		if (strcmp(items[i].label, "tls") != 0 || p->tls || p->starttls)
+			result_perf(r->res, &items[i]);
+	if (p->tls || p->starttls)
+		tls_perfdata(r->res, &o->tls, r->co.tls.warn_days, r->co.tls.crit_days);
+}
+
+/* The status line: "user@host:port: [problems; ]N messages, SIZE[, oldest
+ * AGE][, TLS], N ms". */
+static void summarize(struct run *r, double total)
+{
+	const struct pop3_outcome *o = &r->o;
+	char who[600], problems[1000], good[300] = "", sz[32], ag[32];
+	size_t used = 0;
+
+	snprintf(who, sizeof(who), "%s@%s", r->p.user, o->peer);
+	if (o->peer[0] == '\0')
+		snprintf(who, sizeof(who), strchr(r->co.host, ':') ? "%s@[%s]:%d" : "%s@%s:%d",
+			 r->p.user, r->co.host,
+			 r->p.tls && !r->co.port_given ? PORT_POP3S : r->co.port);
+	if (o->has_stat) {
+		unit_format((double)o->size, UNIT_SIZE, sz, sizeof(sz));
+		used = (size_t)snprintf(good, sizeof(good), "%lu message%s, %s", o->count,
+					o->count == 1 ? "" : "s", sz);
+		if (o->has_oldest) {
+			unit_format(r->age, UNIT_TIME, ag, sizeof(ag));
+			used += (size_t)snprintf(good + used, sizeof(good) - used, ", oldest %s", ag);
+		}
+	}
+	if (o->tls_done && used < sizeof(good))
+		used += (size_t)snprintf(good + used, sizeof(good) - used, "%s%s%s", used ? ", " : "",
+					 r->p.starttls ? "STLS " : "", o->tls.version);
+	if (used < sizeof(good))
+		snprintf(good + used, sizeof(good) - used, "%s%.0f ms", used ? ", " : "",
+			 total * 1000);
+	result_problems(r->res, PROBLEMS_SHOWN, problems, sizeof(problems));
+	result_summary(r->res, "%s: %s%s%s", who, problems, problems[0] ? "; " : "", good);
+}
+
+static void judge(struct run *r)
+{
+	double total = deadline_elapsed_s(&r->d);
+	time_t now = time(NULL);
+
+	/* Wall time against a date in a header: the calendar is the clock. */
+	r->age = NAN;
+	if (r->o.has_oldest)
+		r->age = difftime(now, r->o.oldest) < 0 ? 0 : difftime(now, r->o.oldest);
+	else if (r->o.has_stat && r->o.count == 0)
+		r->age = 0; /* nothing is waiting */
+	if (r->failed) {
+		judge_failure(r);
+	} else {
+		judge_mailbox(r);
+		judge_age(r);
+		judge_find(r);
+	}
+	judge_tls(r);
+	details(r, total);
+	perfdata(r, total);
+	summarize(r, total);
 }
 
 int main(int argc, char **argv)
 {
-	struct common_opts co;
-	struct params p = { .cert_warn = -1, .cert_crit = -1, .find_limit = 100 };
-	struct deadline d;
+	static struct run r = { .p = { .find_limit = FIND_LIMIT_DEFAULT } };
 	struct fail f = { 0 };
-	struct result *res = NULL;
-	struct resolver *rv = NULL;
-	struct addr_list *addrs = NULL;
-	struct conn *c = NULL;
-	struct transcript *t = NULL;
-	struct tls_params tp = { 0 };
-	struct tls_info ti = { 0 };
-	struct pop3_outcome o;
-	struct uidl_ctx uc = { 0 };
-	char pw[SECRET_MAX], who[600], tlsdesc[64] = "", text[512];
-	double t_connect = NAN, t_tls = NAN, age = NAN;
-	bool tls_used = false, failed = true;
-	int64_t t0;
-	int rc, port;
+	int rc = opts_parse(&info, &r.co, argc, argv, handler, &r.p, stdout);
 
-	rc = opts_parse(&info, &co, argc, argv, handler, &p, stdout);
-	if (rc >= 0)
+	if (rc < 0)
+		rc = validate(&r);
+	if (rc >= 0) {
+		secret_wipe(r.password, sizeof(r.password));
 		return rc;
-	deadline_start(&d, co.timeout_ms);
-	if (co.host == NULL)
-		return opts_usage_error(&info, stdout, "-H HOST is required");
-	if (p.user == NULL)
-		return opts_usage_error(&info, stdout, "-U USER is required");
-	/* No password source, or several: say so before any other check
-	 * (secret_read refuses and says which). */
-	if (secret_sources(&p.pw) != 1 && secret_read(&p.pw, pw, sizeof(pw), &f) < 0)
-		return opts_usage_error(&info, stdout, "%s", f.text);
-	if (p.tls && p.starttls)
-		return opts_usage_error(&info, stdout, "-s (implicit TLS) and -S (STLS) exclude each other");
-	if (!p.tls && !p.starttls && (p.has_cert_days || p.ca_file || p.insecure))
-		return opts_usage_error(&info, stdout, "-D, --ca-file and --insecure need -s or -S");
-	if (p.delete_found && p.find == NULL)
-		return opts_usage_error(&info, stdout, "--delete-found needs --find-subject");
-	if (!p.tls && !p.starttls && p.auth != POP3_AUTH_APOP && !p.allow_plain)
-		return opts_usage_error(&info, stdout,
-					"refusing to send the password without TLS: use -s or -S, "
-					"--apop, or --allow-plaintext-auth");
-	port = co.port;
-	if (p.tls && !co.port_given)
-		port = 995;
-
-	if (secret_read(&p.pw, pw, sizeof(pw), &f) < 0)
-		return opts_usage_error(&info, stdout, "%s", f.text);
-
-	res = result_new(info.service);
-	if (res == NULL) {
-		secret_wipe(pw, sizeof(pw));
-		printf("POP3 UNKNOWN - out of memory\n");
+	}
+	deadline_start(&r.d, r.co.timeout_ms);
+	r.res = result_new(info.service);
+	r.resolver = resolver_new(&(struct resolver_params){
+					  .deadline = &r.d,
+					  .servers = opts_dns_servers(&r.co) }, &f);
+	if (r.res == NULL || r.resolver == NULL) {
+		printf("%s UNKNOWN - %s\n", info.service, r.res ? f.text : "out of memory");
+		secret_wipe(r.password, sizeof(r.password));
+		result_free(r.res);
 		return STATE_UNKNOWN;
 	}
-	uc.res = res;
-	if (co.verbose >= 1 || co.output == OUTPUT_JSON)
-		t = transcript_new();
-	snprintf(who, sizeof(who), strchr(co.host, ':') ? "%s@[%s]:%d" : "%s@%s:%d", p.user,
-		 co.host, port);
-	tp = (struct tls_params){ .host = co.host, .ca_file = p.ca_file, .insecure = p.insecure };
-
-	memset(&o, 0, sizeof(o));
-	o.t_greeting = o.t_tls = o.t_auth = o.t_stat = NAN;
-	t0 = mono_now_ns();
-	rv = resolver_new(&(struct resolver_params){ .deadline = &d }, &f);
-	if (rv == NULL || resolve_host(rv, co.host, co.family, port, &addrs, &f) != RESOLVE_OK)
-		goto done;
-	c = conn_connect(addrs, &(struct conn_params){ .deadline = &d, .max_line = 8192,
-						      .transcript = t },
-			 NULL, &f);
-	if (c == NULL)
-		goto done;
-	t_connect = span(t0, mono_now_ns());
-	snprintf(who, sizeof(who), "%s@%s", p.user, conn_peer(c));
-	if (p.tls) {
-		int64_t t1 = mono_now_ns();
-
-		if (conn_starttls(c, &tp, &ti, &f) < 0)
-			goto done;
-		t_tls = span(t1, mono_now_ns());
-		tls_used = true;
-		snprintf(tlsdesc, sizeof(tlsdesc), "%s", ti.version);
-	}
-	{
-		struct pop3_params pp = {
-			.user = p.user,
-			.password = pw,
-			.auth = p.auth,
-			.stls = p.starttls,
-			.tls = &tp,
-			.allow_plaintext_auth = p.allow_plain,
-			.want_list = true,
-			.want_uidl = co.verbose >= 2,
-			.want_age = true,
-			.find_subject = p.find,
-			.find_limit = p.find_limit,
-			.delete_found = p.delete_found,
-			.transcript = t,
-			.on_uidl = on_uidl,
-			.ctx = &uc,
-		};
-
-		rc = pop3_run(c, &pp, &o, &f);
-	}
-	secret_wipe(pw, sizeof(pw));
-	if (o.stls_done) {
-		ti = o.tls;
-		t_tls = o.t_tls;
-		tls_used = true;
-		snprintf(tlsdesc, sizeof(tlsdesc), "STLS %s", ti.version);
-	}
-	if (rc == 0)
-		failed = false;
-done:
-	secret_wipe(pw, sizeof(pw));
-	{
-		double total = span(t0, mono_now_ns());
-		char sz[32], ag[32], tail[128];
-		time_t now = time(NULL);
-
-		if (o.has_oldest)
-			age = difftime(now, o.oldest) < 0 ? 0 : difftime(now, o.oldest);
-		snprintf(tail, sizeof(tail), "%s%s%.0f ms", tlsdesc, tlsdesc[0] ? ", " : "",
-			 total * 1000);
-		if (failed) {
-			const char *what = NULL;
-			enum state s = f.cls == FAIL_DNS ? STATE_CRITICAL
-				       : fail_state(&f, &o, &co, &what);
-
-			if (f.cls == FAIL_TIMEOUT)
-				s = co.timeout_state;
-			result_sub(res, s, "%s%s%s", what ? what : "", what ? ": " : "", f.text);
-			result_summary(res, "%s: %s%s%s, %s", who, what ? what : "", what ? ": " : "",
-				       f.text, tail);
-			if (o.dele_sent)
-				result_sub(res, STATE_OK,
-					   "the session did not end with a successful QUIT, so the "
-					   "server deletes nothing");
-		} else {
-			enum state s;
-
-			human_size((double)o.size, sz, sizeof(sz));
-			if (o.has_oldest)
-				human_age(age, ag, sizeof(ag));
-			result_summary(res, "%s: %lu message%s, %s%s%s%s", who, o.count,
-				       o.count == 1 ? "" : "s", sz,
-				       o.has_oldest ? ", oldest " : "", o.has_oldest ? ag : "",
-				       "");
-			/* Append the TLS and the time. */
-			snprintf(text, sizeof(text), "%s, %s", result_get_summary(res), tail);
-			result_summary(res, "%s", text);
-			s = range_state(co.has_warn ? &co.warn : NULL, co.has_crit ? &co.crit : NULL,
-					(double)o.count);
-			result_sub(res, s, "%lu message%s", o.count, o.count == 1 ? "" : "s");
-			s = range_state(p.has_size_w ? &p.size_w : NULL,
-					p.has_size_c ? &p.size_c : NULL, (double)o.size);
-			if (o.size < 1024)
-				result_sub(res, s, "mailbox size %s", sz);
-			else
-				result_sub(res, s, "mailbox size %s (%llu B)", sz, o.size);
-			if (o.has_largest) {
-				human_size((double)o.largest, sz, sizeof(sz));
-				s = range_state(p.has_largest_w ? &p.largest_w : NULL,
-						p.has_largest_c ? &p.largest_c : NULL,
-						(double)o.largest);
-				if (o.largest < 1024)
-					result_sub(res, s, "largest message %lu: %s", o.largest_msg, sz);
-				else
-					result_sub(res, s, "largest message %lu: %s (%llu B)",
-						   o.largest_msg, sz, o.largest);
-			}
-			if (o.has_oldest) {
-				char date[40];
-				struct tm tm;
-
-				gmtime_r(&o.oldest, &tm);
-				strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
-				s = range_state(p.has_age_w ? &p.age_w : NULL,
-						p.has_age_c ? &p.age_c : NULL, age);
-				result_sub(res, s, "oldest message: %s (%s ago, from its %s header)",
-					   date, ag, o.oldest_from);
-			}
-			if (o.date_problem[0] != '\0')
-				result_sub(res,
-					   !o.has_oldest && (p.has_age_w || p.has_age_c)
-						   ? STATE_WARNING : STATE_OK,
-					   "%s%s", o.date_problem,
-					   o.has_oldest ? "; the age is taken from Received"
-							: "; the age is unknown");
-			if (p.find != NULL) {
-				if (o.found_n == 0)
-					result_sub(res, STATE_CRITICAL,
-						   "no message with a subject containing '%s' among "
-						   "the %lu newest", p.find, o.examined);
-				else
-					result_sub(res, STATE_OK,
-						   "found %lu message%s with '%s' in the subject "
-						   "(newest: message %lu, '%s')%s", o.found_n,
-						   o.found_n == 1 ? "" : "s", p.find, o.found[0],
-						   o.found_subject,
-						   o.deleted ? ", deleted" : "");
-				if (o.found_n == 0)
-					result_summary(res, "%s: no message with '%s' in the subject, %s",
-						       who, p.find, tail);
-			}
-		}
-		if (c != NULL && conn_injected(c) > 0)
-			result_sub(res, STATE_WARNING,
-				   "the server sent %zu bytes of plaintext after its go-ahead to "
-				   "STLS, before the TLS handshake (discarded: response injection?)",
-				   conn_injected(c));
-		if (tls_used) {
-			if (!ti.verified)
-				result_sub(res, STATE_OK, "certificate not verified (--insecure): %s",
-					   ti.verify_error);
-			if (ti.has_cert) {
-				enum state s = tls_expiry_state(&ti, p.cert_warn, p.cert_crit, text,
-								sizeof(text));
-				result_sub(res, s, "%s", text);
-			}
-			result_detail(res, 2, "TLS %s, %s; subject %s; issuer %s; %s", ti.version,
-				      ti.cipher, ti.subject, ti.issuer, ti.sans);
-		}
-		transcript_to_result(t, res, 1, co.verbose >= 2);
-		result_detail(res, 2,
-			      "seconds: connect %.6f, greeting %.6f, tls %.6f, auth %.6f, stat %.6f, "
-			      "total %.6f", t_connect, o.t_greeting, t_tls, o.t_auth, o.t_stat, total);
-		result_detail(res, 3, "session ended in state %s%s%s", pop3_state_name(o.state),
-			      failed ? ", failure class " : "", failed ? fail_class_name(f.cls) : "");
-		result_detail(res, 3,
-			      "greeting %s an APOP timestamp; CAPA %s: STLS %s, USER %s, TOP %s, "
-			      "UIDL %s, PIPELINING %s, RESP-CODES %s, SASL %s; %zu unknown lines",
-			      o.has_apop ? "holds" : "holds no", o.capa.seen ? "answered" : "not answered",
-			      o.capa.stls ? "yes" : "no", o.capa.user ? "yes" : "no",
-			      o.capa.top ? "yes" : "no", o.capa.uidl ? "yes" : "no",
-			      o.capa.pipelining ? "yes" : "no", o.capa.resp_codes ? "yes" : "no",
-			      o.capa.has_sasl ? o.capa.sasl : "none", o.capa.unknown);
-		if (p.find != NULL)
-			result_detail(res, 3, "find: read the headers of %lu messages, found %lu",
-				      o.examined, o.found_n);
-		if (uc.shown > UIDL_SHOWN_MAX)
-			result_detail(res, 2, "%lu more UIDL lines not shown",
-				      uc.shown - UIDL_SHOWN_MAX);
-
-		result_perf(res, &(struct perf){ "messages", o.has_stat ? (double)o.count : NAN, "",
-						 co.has_warn ? &co.warn : NULL,
-						 co.has_crit ? &co.crit : NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "size", o.has_stat ? (double)o.size : NAN, "B",
-						 p.has_size_w ? &p.size_w : NULL,
-						 p.has_size_c ? &p.size_c : NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "largest",
-						 o.has_largest ? (double)o.largest
-						 : o.has_stat && o.count == 0 ? 0 : NAN, "B",
-						 p.has_largest_w ? &p.largest_w : NULL,
-						 p.has_largest_c ? &p.largest_c : NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "oldest", age, "s",
-						 p.has_age_w ? &p.age_w : NULL,
-						 p.has_age_c ? &p.age_c : NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "connect", t_connect, "s", NULL, NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "greeting", o.t_greeting, "s", NULL, NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "tls", t_tls, "s", NULL, NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "auth", o.t_auth, "s", NULL, NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "stat", o.t_stat, "s", NULL, NULL, 0, NAN });
-		result_perf(res, &(struct perf){ "total", total, "s", NULL, NULL, 0, NAN });
-	}
-	conn_close(c);
-	rc = output_write(res, co.output, co.verbose, stdout);
-	transcript_free(t);
-	addr_list_free(addrs);
-	resolver_free(rv);
-	result_free(res);
+	if (r.co.verbose >= 1)
+		r.t = transcript_new();
+	session(&r);
+	judge(&r);
+	rc = output_write(r.res, r.co.output, r.co.verbose, stdout);
+	transcript_free(r.t);
+	resolver_free(r.resolver);
+	result_free(r.res);
 	return rc;
 }

@@ -1,10 +1,10 @@
 /* check_smtp_dialogue: what an administrator does with `telnet mail 25`,
  * as a check: banner, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA or RSET, an
  * open-relay test and QUIT, each step checked and timed.  The dialogue is
- * common/smtp.c; this file turns options into its parameters and its
- * outcome into a state, a status line and perfdata. */
+ * common/smtp.c, the MX set common/mx.c; this file turns options into
+ * their parameters and their outcome into a state, a status line and
+ * perfdata: parse options -> run -> judge -> write. */
 #include <math.h>
-#include <stdarg.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mx.h"
 #include "opts.h"
 #include "output.h"
 #include "range.h"
@@ -22,19 +23,21 @@
 #include "secret.h"
 #include "smtp.h"
 
+#define PORT_SMTPS 465
+#define STATUS_MAX 2048    /* one host's status text */
+#define PROBLEMS_SHOWN 3   /* problems named on the status line */
+
 enum {
-	KEY_MX = 256, KEY_ALL_MX, KEY_DNS_SERVER, KEY_REQUIRE, KEY_MIN_SIZE,
-	KEY_PASSWORD_FILE, KEY_PASSWORD_ENV, KEY_CA_FILE, KEY_INSECURE,
-	KEY_PLAINTEXT_AUTH, KEY_TO, KEY_EXPECT_RCPT, KEY_DATA, KEY_TOKEN, KEY_RELAY,
+	KEY_MX = 256, KEY_ALL_MX, KEY_REQUIRE, KEY_MIN_SIZE, KEY_PLAINTEXT_AUTH, KEY_TO,
+	KEY_EXPECT_RCPT, KEY_DATA, KEY_TOKEN, KEY_RELAY,
 };
 
 static const struct opt_spec extra[] = {
-	{ "mx", KEY_MX, "DOMAIN", "Instead of -H: look up DOMAIN's MX records and talk to "
-	  "the most preferred host that answers.", NULL },
+	{ "mx", KEY_MX, "DOMAIN", "Instead of -H: look up DOMAIN's MX records (ordered by "
+	  "preference, then name; without MX records the domain itself, as mail delivery "
+	  "does) and talk to the first host that answers.", NULL },
 	{ "all-mx", KEY_ALL_MX, NULL, "With --mx: talk to every MX host, one line each; the "
 	  "worst state wins.", NULL },
-	{ "dns-server", KEY_DNS_SERVER, "ADDR[:PORT]", "DNS server(s) for -H and --mx, comma "
-	  "separated, IPv6 as [ADDR]:PORT.", "the system's resolvers" },
 	{ "expect", 'e', "REGEX", "The banner (its lines joined by spaces) must match this "
 	  "extended regular expression (else WARNING).", NULL },
 	{ "fqdn", 'F', "NAME", "Name to send in EHLO/HELO.", "this host's name" },
@@ -46,19 +49,7 @@ static const struct opt_spec extra[] = {
 	{ "starttls", 'S', NULL, "Use STARTTLS; CRITICAL when it is not offered.", NULL },
 	{ "tls", 's', NULL, "Implicit TLS from the first byte (SMTPS; the port defaults to "
 	  "465).", NULL },
-	{ "certificate", 'D', "WARN[,CRIT]", "Days of validity left below which the server's "
-	  "certificate is WARNING or CRITICAL (an expired one is always CRITICAL).", NULL },
-	{ "ca-file", KEY_CA_FILE, "FILE", "Trust the CAs in FILE instead of the system's.",
-	  "the system's store" },
-	{ "insecure", KEY_INSECURE, NULL, "Do not fail on certificate verification (the "
-	  "output still says why it would).", NULL },
 	{ "authuser", 'U', "USER", "Authenticate as USER (AUTH PLAIN or LOGIN).", NULL },
-	{ "password-file", KEY_PASSWORD_FILE, "FILE", "Read the password from the first line "
-	  "of FILE.", NULL },
-	{ "password-env", KEY_PASSWORD_ENV, "VAR", "Read the password from environment "
-	  "variable VAR.", NULL },
-	{ "authpass", 'P', "PASSWORD", "The password itself, for compatibility: other users "
-	  "can see it in the process list; prefer --password-file.", NULL },
 	{ "authtype", 'A', "MECH", "PLAIN or LOGIN.", "the best the server offers" },
 	{ "allow-plaintext-auth", KEY_PLAINTEXT_AUTH, NULL, "Allow sending credentials over "
 	  "an unencrypted connection.", NULL },
@@ -91,19 +82,25 @@ static const struct plugin_info info = {
 	.thr_kind = UNIT_TIME,
 	.thr_unit = "s",
 	.extra = extra,
+	.groups = OPTS_TLS | OPTS_PASSWORD | OPTS_DNS,
+	.pw_long = "authpass",
 	.notes = "Examples:\n"
 		 "  check_smtp_dialogue -H mail.example.com -S -D 30,7\n"
 		 "  check_smtp_dialogue -H mail.example.com -S -U alice --password-file /etc/nagios/pw "
 		 "-f alice@example.com --to bob@example.com --data\n"
 		 "  check_smtp_dialogue --mx example.com --all-mx --relay-test probe@elsewhere.example\n"
-		 "-v shows the dialogue (credentials masked), -vv also each step's time and the "
-		 "certificate.\n",
+		 "-v shows the dialogue (credentials masked), -vv also each step's time and the\n"
+		 "certificate.\n"
+		 "Perfdata: seconds per stage: connect (with the name lookup), banner, ehlo, tls\n"
+		 "(with -S or -s), auth (with -U), mail (with -f or --to), rcpt (with --to),\n"
+		 "data (with --data), quit; time (the whole run, -w/-c); cert_days (with -S or\n"
+		 "-s).  A stage asked for but not reached is U.  With --all-mx: time per MX\n"
+		 "host, labelled with its name, and time.\n",
 };
 
 struct params {
 	const char *mx;
 	bool all_mx;
-	const char *dns_server;
 	const char *expect;
 	bool has_expect;
 	regex_t expect_re;        /* -e, compiled */
@@ -112,12 +109,7 @@ struct params {
 	bool has_min_size;
 	double min_size;
 	bool starttls, implicit_tls;
-	bool has_days;
-	double warn_days, crit_days;
-	const char *ca_file;
-	bool insecure;
 	const char *user;
-	struct secret_source pw;  /* --password-file, --password-env, -P */
 	const char *auth_mech;
 	bool plaintext_auth;
 	const char *from;
@@ -130,6 +122,43 @@ struct params {
 	bool ignore_quit;
 };
 
+/* Everything one run needs. */
+struct run {
+	struct common_opts co;
+	struct params p;
+	struct deadline d;
+	struct resolver *resolver;
+	struct result *res;
+	char password[SECRET_MAX];
+	char helo[256], token[80];
+	struct tls_params tp;
+	struct smtp_outcome outcome; /* the dialogue being judged */
+	const struct smtp_outcome *first; /* the one judged into res, -H or
+					   * the first MX host that answered */
+	char first_host[256];        /* its host */
+	size_t tried;                /* MX hosts talked to */
+};
+
+static int handle_regex(struct params *p, const char *arg, char *err, size_t errlen)
+{
+	int rc;
+
+	if (p->has_expect)
+		regfree(&p->expect_re);
+	p->has_expect = false;
+	rc = regcomp(&p->expect_re, arg, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char why[128];
+
+		regerror(rc, &p->expect_re, why, sizeof(why));
+		snprintf(err, errlen, "'%s' is not a regular expression: %s", arg, why);
+		return -1;
+	}
+	p->expect = arg;
+	p->has_expect = true;
+	return 0;
+}
+
 static int handle(void *ctx, int key, const char *arg, char *err, size_t errlen)
 {
 	struct params *p = ctx;
@@ -138,25 +167,7 @@ static int handle(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	switch (key) {
 	case KEY_MX: p->mx = arg; return 0;
 	case KEY_ALL_MX: p->all_mx = true; return 0;
-	case KEY_DNS_SERVER: p->dns_server = arg; return 0;
-	case 'e': {
-		int rc;
-
-		if (p->has_expect)
-			regfree(&p->expect_re);
-		p->has_expect = false;
-		rc = regcomp(&p->expect_re, arg, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			char why[128];
-
-			regerror(rc, &p->expect_re, why, sizeof(why));
-			snprintf(err, errlen, "'%s' is not a regular expression: %s", arg, why);
-			return -1;
-		}
-		p->expect = arg;
-		p->has_expect = true;
-		return 0;
-	}
+	case 'e': return handle_regex(p, arg, err, errlen);
 	case 'F': p->fqdn = arg; return 0;
 	case KEY_REQUIRE:
 		if (strlen(arg) >= sizeof(p->require)) {
@@ -170,15 +181,7 @@ static int handle(void *ctx, int key, const char *arg, char *err, size_t errlen)
 		return unit_parse(arg, UNIT_SIZE, "B", &p->min_size, err, errlen);
 	case 'S': p->starttls = true; return 0;
 	case 's': p->implicit_tls = true; return 0;
-	case 'D':
-		p->has_days = true;
-		return opts_days_pair(arg, &p->warn_days, &p->crit_days, err, errlen);
-	case KEY_CA_FILE: p->ca_file = arg; return 0;
-	case KEY_INSECURE: p->insecure = true; return 0;
 	case 'U': p->user = arg; return 0;
-	case KEY_PASSWORD_FILE: p->pw.file = arg; return 0;
-	case KEY_PASSWORD_ENV: p->pw.env = arg; return 0;
-	case 'P': p->pw.arg = (char *)arg; return 0;
 	case 'A':
 		if (strcasecmp(arg, "PLAIN") != 0 && strcasecmp(arg, "LOGIN") != 0) {
 			snprintf(err, errlen, "'%s' is not PLAIN or LOGIN", arg);
@@ -209,6 +212,8 @@ static int handle(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	return -1;
 }
 
+/* ---- options that depend on each other ---------------------------------- */
+
 /* An address for MAIL/RCPT: no angle brackets, spaces or control bytes. */
 static bool address_ok(const char *a)
 {
@@ -218,134 +223,133 @@ static bool address_ok(const char *a)
 	return strlen(a) < 256;
 }
 
-/* Checks what opts cannot: combinations, and reads the password.  Returns
- * -1 when the plugin should go on, else the exit code (after a message). */
-static int validate(const struct common_opts *co, struct params *p, char *password,
-		    size_t pwlen)
+static bool relay_address_ok(const char *a)
 {
-	struct fail f = { 0 };
-	int sources = secret_sources(&p->pw);
+	const char *at = strrchr(a, '@');
 
-	if ((co->host == NULL) == (p->mx == NULL))
-		return opts_usage_error(&info, stdout, co->host ? "give -H or --mx, not both"
-							       : "-H HOST or --mx DOMAIN is required");
+	return at != NULL && at != a && at[1] != '\0' && address_ok(a);
+}
+
+/* The target, TLS and credentials; NULL when fine, else the complaint. */
+static const char *check_connection(const struct run *r)
+{
+	const struct params *p = &r->p;
+	int sources = secret_sources(&r->co.pw);
+
+	if ((r->co.host == NULL) == (p->mx == NULL))
+		return r->co.host ? "give -H or --mx, not both" : "-H HOST or --mx DOMAIN is required";
 	if (p->all_mx && p->mx == NULL)
-		return opts_usage_error(&info, stdout, "--all-mx needs --mx");
+		return "--all-mx needs --mx";
 	if (p->starttls && p->implicit_tls)
-		return opts_usage_error(&info, stdout, "-S (STARTTLS) and -s (implicit TLS) exclude each other");
-	if ((p->has_days || p->ca_file || p->insecure) && !p->starttls && !p->implicit_tls)
-		return opts_usage_error(&info, stdout, "-D, --ca-file and --insecure need -S or -s");
+		return "-S (STARTTLS) and -s (implicit TLS) exclude each other";
+	if (opts_tls_given(&r->co) && !p->starttls && !p->implicit_tls)
+		return "-D, --ca-file and --insecure need -S or -s";
 	if (p->user == NULL && sources > 0)
-		return opts_usage_error(&info, stdout, "a password was given without -U");
-	if (p->user != NULL && sources != 1 && secret_read(&p->pw, password, pwlen, &f) < 0)
-		return opts_usage_error(&info, stdout, "%s", f.text);
+		return "a password was given without -U";
 	if (p->user != NULL && !p->starttls && !p->implicit_tls && !p->plaintext_auth)
-		return opts_usage_error(&info, stdout, "refusing to send credentials over an unencrypted "
-					"connection: use -S or -s (or --allow-plaintext-auth)");
+		return "refusing to send credentials over an unencrypted connection: use -S or -s "
+		       "(or --allow-plaintext-auth)";
 	if (p->relay_to != NULL && p->user != NULL)
-		return opts_usage_error(&info, stdout, "--relay-test tries relaying without "
-					"authentication: do not combine it with -U");
-	if (p->relay_to != NULL && (strchr(p->relay_to, '@') == NULL ||
-				    p->relay_to[0] == '@' || !address_ok(p->relay_to) ||
-				    strrchr(p->relay_to, '@')[1] == '\0'))
-		return opts_usage_error(&info, stdout, "--relay-test: '%s' is not an address "
+		return "--relay-test tries relaying without authentication: do not combine it "
+		       "with -U";
+	return NULL;
+}
+
+/* Checks what opts cannot: combinations and addresses; reads the password
+ * (once).  Returns -1 when the plugin should go on, else the exit code
+ * (after a message). */
+static int validate(struct run *r)
+{
+	struct params *p = &r->p;
+	const char *why = check_connection(r);
+	struct fail f = { 0 };
+
+	if (why != NULL)
+		return opts_usage_error(&info, &r->co, "%s", why);
+	if (p->relay_to != NULL && !relay_address_ok(p->relay_to))
+		return opts_usage_error(&info, &r->co, "--relay-test: '%s' is not an address "
 					"(user@domain)", p->relay_to);
 	if (p->from != NULL && !address_ok(p->from))
-		return opts_usage_error(&info, stdout, "-f: '%s' is not an address", p->from);
+		return opts_usage_error(&info, &r->co, "-f: '%s' is not an address", p->from);
 	for (size_t i = 0; i < p->nto; i++)
 		if (!address_ok(p->to[i]) || p->to[i][0] == '\0')
-			return opts_usage_error(&info, stdout, "--to: '%s' is not an address", p->to[i]);
+			return opts_usage_error(&info, &r->co, "--to: '%s' is not an address",
+						p->to[i]);
 	if (p->data && p->nto == 0)
-		return opts_usage_error(&info, stdout, "--data needs --to");
+		return opts_usage_error(&info, &r->co, "--data needs --to");
 	if (p->data && p->expect_rcpt && p->expect_rcpt / 100 != 2)
-		return opts_usage_error(&info, stdout, "--data cannot follow a rejected RCPT (--expect-rcpt %d)",
-					p->expect_rcpt);
+		return opts_usage_error(&info, &r->co, "--data cannot follow a rejected RCPT "
+					"(--expect-rcpt %d)", p->expect_rcpt);
 	if (p->expect_rcpt && p->nto == 0)
-		return opts_usage_error(&info, stdout, "--expect-rcpt needs --to");
+		return opts_usage_error(&info, &r->co, "--expect-rcpt needs --to");
 	if (p->token != NULL && (!address_ok(p->token) || strlen(p->token) > 64))
-		return opts_usage_error(&info, stdout, "--token: use up to 64 printable characters without spaces");
+		return opts_usage_error(&info, &r->co, "--token: use up to 64 printable "
+					"characters without spaces");
 	if (p->fqdn != NULL && (!address_ok(p->fqdn) || p->fqdn[0] == '\0'))
-		return opts_usage_error(&info, stdout, "-F: '%s' is not a host name", p->fqdn);
+		return opts_usage_error(&info, &r->co, "-F: '%s' is not a host name", p->fqdn);
 	if (p->nto > 0 && p->from == NULL)
 		p->from = "";
-	if (p->user == NULL)
-		return -1;
-	if (secret_read(&p->pw, password, pwlen, &f) < 0)
-		return opts_usage_error(&info, stdout, "%s", f.text);
+	if (p->user != NULL && secret_read(&r->co.pw, r->password, sizeof(r->password), &f) < 0)
+		return opts_usage_error(&info, &r->co, "%s", f.text);
 	return -1;
 }
 
-/* "[127.0.0.1]:25" from "127.0.0.1:25"; IPv6 peers are bracketed already. */
-static void peer_text(const char *peer, char *buf, size_t len)
+/* A fresh token for --data: time, pid and random bits, in hex. */
+static void make_token(char *buf, size_t len)
 {
-	const char *colon = strrchr(peer, ':');
+	unsigned int x = 0;
 
-	if (peer[0] == '[' || colon == NULL)
-		snprintf(buf, len, "%s", peer);
-	else
-		snprintf(buf, len, "[%.*s]%s", (int)(colon - peer), peer, colon);
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
+		x = (unsigned int)mono_now_ns();
+	snprintf(buf, len, "nc%lx%x%08x", (unsigned long)time(NULL), (unsigned)getpid(), x);
 }
 
-/* The state a failed dialogue ends in. */
-static enum state failure_state(const struct smtp_outcome *o, const struct common_opts *co,
-				const struct params *p)
+/* Defaults that depend on other options. */
+static void settle(struct run *r)
 {
-	if (o->failed_at == SMTP_QUIT && p->ignore_quit)
-		return STATE_OK;
-	switch (o->fail.cls) {
-	case FAIL_TIMEOUT: return co->timeout_state;
-	case FAIL_INTERNAL: return STATE_UNKNOWN;
-	default: return STATE_CRITICAL;
+	if (r->p.implicit_tls && !r->co.port_given)
+		r->co.port = PORT_SMTPS;
+	if (r->p.fqdn == NULL) {
+		if (gethostname(r->helo, sizeof(r->helo)) < 0 || r->helo[0] == '\0')
+			snprintf(r->helo, sizeof(r->helo), "localhost");
+		r->helo[sizeof(r->helo) - 1] = '\0';
+		r->p.fqdn = r->helo;
+	}
+	if (r->p.token == NULL) {
+		make_token(r->token, sizeof(r->token));
+		r->p.token = r->token;
 	}
 }
 
-/* The problems a dialogue shows, for the status line: "; "-separated. */
-struct why {
-	char text[600];
-	size_t used;
-};
+/* ---- judging one dialogue ----------------------------------------------- */
 
-/* Adds a sub-result in state s; a problem also goes to the status line. */
-__attribute__((format(printf, 5, 6)))
-static void flag(struct result *res, enum state *st, struct why *why, enum state s,
-		 const char *fmt, ...)
+/* "mail.test [127.0.0.1]:25", or "[127.0.0.1]:25" for -H 127.0.0.1, or the
+ * name alone when no address answered. */
+static void where_text(const struct smtp_outcome *o, const char *host, char *buf, size_t len)
 {
-	char text[600];
-	va_list ap;
+	const char *colon = strrchr(o->peer, ':');
+	char peer[ADDR_TEXT_MAX + 2];
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	result_sub(res, s, "%s", text);
-	*st = state_worst(*st, s);
-	if (s != STATE_OK && why->used < sizeof(why->text))
-		why->used += (size_t)snprintf(why->text + why->used, sizeof(why->text) - why->used,
-					      "%s%s", why->used ? "; " : "", text);
+	if (o->peer[0] == '\0') {
+		snprintf(buf, len, "%s", host);
+		return;
+	}
+	if (o->peer[0] == '[' || colon == NULL)
+		snprintf(peer, sizeof(peer), "%s", o->peer);
+	else
+		snprintf(peer, sizeof(peer), "[%.*s]%s", (int)(colon - o->peer), o->peer, colon);
+	if (strncmp(peer + 1, host, strlen(host)) == 0 && peer[1 + strlen(host)] == ']')
+		snprintf(buf, len, "%s", peer);
+	else
+		snprintf(buf, len, "%s %s", host, peer);
 }
 
-/* Judges one dialogue; adds its sub-results to res and returns its state;
- * `line` gets its one-line summary: where, the problems, what went well. */
-static enum state judge(const struct smtp_outcome *o, const struct common_opts *co,
-			const struct params *p, const char *host, struct result *res,
-			char *line, size_t len)
+/* The steps that went through, in order, as OK sub-results. */
+static void judge_steps(const struct run *r, const struct smtp_outcome *o, struct result *res)
 {
-	enum state st = STATE_OK;
-	struct why why = { "", 0 };
-	char peer[80], tls[160] = "", days[300], where[400], good[400];
-	size_t used = 0;
+	const struct params *p = &r->p;
 	enum smtp_state at = o->failed_at;
 
-	peer_text(o->peer, peer, sizeof(peer));
-	/* "mail.test [127.0.0.1]:25", or just "[127.0.0.1]:25" for -H 127.0.0.1,
-	 * or the name alone when no address answered */
-	if (o->peer[0] == '\0')
-		snprintf(where, sizeof(where), "%s", host);
-	else if (strncmp(peer + 1, host, strlen(host)) == 0 && peer[1 + strlen(host)] == ']')
-		snprintf(where, sizeof(where), "%s", peer);
-	else
-		snprintf(where, sizeof(where), "%s %s", host, peer);
-
-	/* The steps, in order; the failed one is reported once, below. */
 	if (o->peer[0])
 		result_sub(res, STATE_OK, "connect: %s", o->peer);
 	if (o->banner_code && at != SMTP_BANNER)
@@ -364,29 +368,9 @@ static enum state judge(const struct smtp_outcome *o, const struct common_opts *
 		else
 			result_sub(res, STATE_OK, "EHLO: 250, no extensions");
 	}
-	if (o->tls) {
-		snprintf(tls, sizeof(tls), "%s %s", p->implicit_tls ? "TLS" : "STARTTLS",
-			 o->tls_info.version);
+	if (o->tls)
 		result_sub(res, STATE_OK, "%s: %s, %s", p->implicit_tls ? "TLS" : "STARTTLS",
 			   o->tls_info.version, o->tls_info.cipher);
-		if (!o->tls_info.verified)
-			result_sub(res, STATE_OK, "certificate not verified (--insecure): %s",
-				   o->tls_info.verify_error);
-	}
-	/* The certificate's dates, also when verifying it failed. */
-	if (o->tls_info.has_cert) {
-		if (p->has_days || o->tls_info.days_left < 0) {
-			enum state ds = tls_expiry_state(&o->tls_info, p->has_days ? p->warn_days : -1,
-							 p->has_days ? p->crit_days : -1, days,
-							 sizeof(days));
-			flag(res, &st, &why, ds, "%s", days);
-		}
-		result_detail(res, 2, "certificate: subject %s; issuer %s; %s",
-			      o->tls_info.subject, o->tls_info.issuer, o->tls_info.sans);
-	}
-	if (o->injected > 0)
-		flag(res, &st, &why, STATE_CRITICAL, "response injection: the server sent %zu "
-		     "bytes of plaintext after its STARTTLS go-ahead (discarded)", o->injected);
 	/* The states are in dialogue order: failing later means AUTH passed. */
 	if (o->auth_mech[0] && at > SMTP_AUTH)
 		result_sub(res, STATE_OK, "AUTH %s: 235", o->auth_mech);
@@ -399,285 +383,401 @@ static enum state judge(const struct smtp_outcome *o, const struct common_opts *
 	if (o->data_code && at != SMTP_DATA)
 		result_sub(res, STATE_OK, "DATA: %d%s%s, Subject token %s", o->data_code,
 			   o->queue_id[0] ? " queued as " : "", o->queue_id, p->token);
+	if (o->quit_code && at != SMTP_QUIT)
+		result_sub(res, STATE_OK, "QUIT: %d", o->quit_code);
+}
+
+/* The failure that ended the dialogue, if any, as a sub-result. */
+static void judge_failure(const struct run *r, const struct smtp_outcome *o, struct result *res)
+{
+	enum state s = STATE_CRITICAL;
+
+	if (o->failed_at == SMTP_DONE)
+		return;
+	if (o->failed_at == SMTP_QUIT && r->p.ignore_quit) {
+		result_sub(res, STATE_OK, "QUIT: %s (ignored, -q)", o->fail.text);
+		return;
+	}
+	if (o->fail.cls == FAIL_TIMEOUT)
+		s = r->co.timeout_state;
+	else if (o->fail.cls == FAIL_INTERNAL)
+		s = STATE_UNKNOWN;
+	result_sub(res, s, "%s: %s", smtp_state_name(o->failed_at), o->fail.text);
+	/* The TLS asked for does not match what the server speaks. */
+	if (o->failed_at == SMTP_TLS && o->tls_info.plaintext)
+		result_sub(res, STATE_OK, "the server speaks plaintext SMTP on this port: use -S "
+			   "(STARTTLS) instead of -s");
+	else if (o->failed_at == SMTP_BANNER && o->fail.cls == FAIL_TIMEOUT && !r->p.implicit_tls)
+		result_sub(res, STATE_OK, "no banner: an SMTPS server says nothing until TLS "
+			   "(use -s if this port speaks implicit TLS)");
+}
+
+/* The server's TLS: certificate and response injection. */
+static void judge_tls(const struct run *r, const struct smtp_outcome *o, struct result *res)
+{
+	tls_report(res, r->p.implicit_tls ? "TLS" : "STARTTLS", &o->tls_info, o->tls,
+		   r->co.tls.warn_days, r->co.tls.crit_days);
+	if (o->injected > 0)
+		result_sub(res, STATE_CRITICAL, "response injection: the server sent %zu bytes of "
+			   "plaintext after its STARTTLS go-ahead (discarded)", o->injected);
+}
+
+static void judge_require(const struct params *p, const struct smtp_outcome *o,
+			  struct result *res)
+{
+	char missing[256] = "", copy[256];
+	size_t m = 0;
+
+	snprintf(copy, sizeof(copy), "%s", p->require);
+	for (char *save, *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save))
+		if (!smtp_ext_has(&o->ext, e))
+			m += (size_t)snprintf(missing + m, sizeof(missing) - m, "%s%s",
+					      m ? ", " : "", e);
+	if (m > 0)
+		result_sub(res, STATE_CRITICAL, "missing extensions: %s", missing);
+}
+
+/* What the options ask of a dialogue that went through. */
+static void judge_asks(const struct params *p, const struct smtp_outcome *o, struct result *res)
+{
+	if (p->has_expect && regexec(&p->expect_re, o->banner_all, 0, NULL, 0) != 0)
+		result_sub(res, STATE_WARNING, "the banner does not match /%s/", p->expect);
+	if (p->require[0])
+		judge_require(p, o, res);
+	if (p->has_min_size) {
+		char limit[64];
+
+		unit_format(p->min_size, UNIT_SIZE, limit, sizeof(limit));
+		if (!o->ext.has_size)
+			result_sub(res, STATE_WARNING, "the server announces no SIZE limit");
+		else if (o->ext.size_bad)
+			result_sub(res, STATE_WARNING, "the server's SIZE value is not a number");
+		else if (o->ext.size != 0 && (double)o->ext.size < p->min_size)
+			result_sub(res, STATE_CRITICAL, "SIZE %llu (critical under %s)", o->ext.size,
+				   limit);
+	}
+}
+
+/* The open-relay probes: the verdict when they all ran, then each probe
+ * (an accepted one CRITICAL in any case). */
+static void judge_relay(const struct run *r, const struct smtp_outcome *o, struct result *res)
+{
+	bool complete = o->relay_total == SMTP_MAX_RELAY;
+
+	if (r->p.relay_to == NULL)
+		return;
+	if (o->relay_accepted > 0)
+		result_sub(res, STATE_CRITICAL, "OPEN RELAY (%zu of %zu variants accepted)",
+			   o->relay_accepted, o->relay_total);
+	else if (complete && o->relay_temp > 0)
+		result_sub(res, STATE_WARNING, "relay test inconclusive: %zu of %zu variants got "
+			   "a temporary failure", o->relay_temp, o->relay_total);
+	else if (complete)
+		result_sub(res, STATE_OK, "relay denied (%zu of %zu variants refused)",
+			   o->relay_denied, o->relay_total);
 	for (size_t i = 0; i < o->relay_total; i++)
 		result_sub(res, o->relay_code[i] / 100 == 2 ? STATE_CRITICAL : STATE_OK,
 			   "relay test %s", o->relay_line[i]);
+}
 
-	if (at != SMTP_DONE) {
-		enum state fs = failure_state(o, co, p);
+/* What went well, for the status line: "ESMTP, STARTTLS TLSv1.3, ...". */
+static void good_text(const struct run *r, const struct smtp_outcome *o, char *buf, size_t len)
+{
+	const struct params *p = &r->p;
+	size_t used = 0;
 
-		if (o->quit_code && at != SMTP_QUIT)
-			result_sub(res, STATE_OK, "QUIT: %d", o->quit_code);
-		if (fs != STATE_OK) {
-			result_sub(res, fs, "%s: %s", smtp_state_name(at), o->fail.text);
-			snprintf(line, len, "%s: %s%s%s", where, o->fail.text, why.used ? "; " : "",
-				 why.text);
-			return state_worst(st, fs);
-		}
-		/* -q: a missing 221 is no failure */
-		result_sub(res, STATE_OK, "QUIT: %s (ignored, -q)", o->fail.text);
-	} else if (o->quit_code) {
-		result_sub(res, STATE_OK, "QUIT: %d", o->quit_code);
-	}
-
-	/* The dialogue went through: what the options ask of it. */
-	if (p->has_expect && regexec(&p->expect_re, o->banner_all, 0, NULL, 0) != 0)
-		flag(res, &st, &why, STATE_WARNING, "the banner does not match /%s/", p->expect);
-	if (p->require[0]) {
-		char missing[256] = "", copy[256];
-		size_t m = 0;
-
-		snprintf(copy, sizeof(copy), "%s", p->require);
-		for (char *save, *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save))
-			if (!smtp_ext_has(&o->ext, e))
-				m += (size_t)snprintf(missing + m, sizeof(missing) - m, "%s%s",
-						      m ? ", " : "", e);
-		if (m > 0)
-			flag(res, &st, &why, STATE_CRITICAL, "missing extensions: %s", missing);
-	}
-	if (p->has_min_size) {
-		if (!o->ext.has_size)
-			flag(res, &st, &why, STATE_WARNING, "the server announces no SIZE limit");
-		else if (o->ext.size_bad)
-			flag(res, &st, &why, STATE_WARNING, "the server's SIZE value is not a number");
-		else if (o->ext.size != 0 && (double)o->ext.size < p->min_size)
-			flag(res, &st, &why, STATE_CRITICAL, "SIZE %llu is below %.0f bytes",
-			     o->ext.size, p->min_size);
-	}
-	if (p->relay_to != NULL) {
-		if (o->relay_accepted > 0)
-			flag(res, &st, &why, STATE_CRITICAL, "OPEN RELAY (%zu of %zu variants accepted)",
-			     o->relay_accepted, o->relay_total);
-		else if (o->relay_temp > 0)
-			flag(res, &st, &why, STATE_WARNING, "relay test inconclusive: %zu of %zu "
-			     "variants got a temporary failure", o->relay_temp, o->relay_total);
-		else
-			flag(res, &st, &why, STATE_OK, "relay denied (%zu of %zu variants refused)",
-			     o->relay_denied, o->relay_total);
-	}
-
-	used = (size_t)snprintf(good, sizeof(good), "%s", o->esmtp ? "ESMTP" : "SMTP");
-	if (tls[0] && used < sizeof(good))
-		used += (size_t)snprintf(good + used, sizeof(good) - used, ", %s", tls);
-	if (o->auth_mech[0] && used < sizeof(good))
-		used += (size_t)snprintf(good + used, sizeof(good) - used, ", AUTH %s", o->auth_mech);
-	if (o->nrcpt > 0 && used < sizeof(good))
-		used += (size_t)snprintf(good + used, sizeof(good) - used, ", RCPT %d",
+	buf[0] = '\0';
+	if (o->banner_code == 0)
+		return;
+	used = (size_t)snprintf(buf, len, "%s", o->esmtp ? "ESMTP" : "SMTP");
+	if (o->tls && used < len)
+		used += (size_t)snprintf(buf + used, len - used, ", %s %s",
+					 p->implicit_tls ? "TLS" : "STARTTLS", o->tls_info.version);
+	if (o->auth_mech[0] && o->failed_at > SMTP_AUTH && used < len)
+		used += (size_t)snprintf(buf + used, len - used, ", AUTH %s", o->auth_mech);
+	if (o->nrcpt > 0 && used < len)
+		used += (size_t)snprintf(buf + used, len - used, ", RCPT %d",
 					 o->rcpt_code[o->nrcpt - 1]);
-	if (o->data_code && used < sizeof(good))
-		used += (size_t)snprintf(good + used, sizeof(good) - used, ", queued%s%s, token %s",
+	if (o->data_code && used < len)
+		used += (size_t)snprintf(buf + used, len - used, ", queued%s%s, token %s",
 					 o->queue_id[0] ? " as " : "", o->queue_id, p->token);
-	if (p->relay_to != NULL && o->relay_accepted == 0 && o->relay_temp == 0 &&
-	    used < sizeof(good))
-		used += (size_t)snprintf(good + used, sizeof(good) - used, ", relay denied");
-	if (why.used)
-		snprintf(line, len, "%s: %s; %s, %.0f ms", where, why.text, good, o->total_s * 1000);
-	else
+	if (p->relay_to != NULL && o->relay_total > 0 && o->relay_accepted == 0 &&
+	    o->relay_temp == 0 && used < len)
+		snprintf(buf + used, len - used, ", relay denied");
+}
+
+/* Judges one dialogue into res: its sub-results.  Returns its state. */
+static enum state judge(const struct run *r, const struct smtp_outcome *o, struct result *res)
+{
+	judge_steps(r, o, res);
+	judge_tls(r, o, res);
+	judge_failure(r, o, res);
+	if (o->failed_at == SMTP_DONE || (o->failed_at == SMTP_QUIT && r->p.ignore_quit))
+		judge_asks(&r->p, o, res);
+	judge_relay(r, o, res);
+	return result_state(res);
+}
+
+/* One dialogue's status text, from what res holds: "where good, N ms", or
+ * "where: problems; good, N ms" when something is wrong. */
+static void status_text(const struct run *r, const struct smtp_outcome *o, const char *host,
+			const struct result *res, char *line, size_t len)
+{
+	char where[256], good[400], problems[1000];
+
+	where_text(o, host, where, sizeof(where));
+	good_text(r, o, good, sizeof(good));
+	result_problems(res, PROBLEMS_SHOWN, problems, sizeof(problems));
+	if (problems[0] == '\0')
 		snprintf(line, len, "%s %s, %.0f ms", where, good, o->total_s * 1000);
-	return st;
+	else if (good[0] == '\0')
+		snprintf(line, len, "%s: %s", where, problems);
+	else
+		snprintf(line, len, "%s: %s; %s, %.0f ms", where, problems, good, o->total_s * 1000);
 }
 
-static void add_perfdata(struct result *res, const struct smtp_outcome *o,
-			 const struct common_opts *co, const struct params *p, double total)
+/* ---- running ------------------------------------------------------------ */
+
+/* Holds the dialogue with host (or with addrs, its addresses) into
+ * r->outcome. */
+static void talk(struct run *r, const char *host, const struct addr_list *addrs,
+		 struct transcript *t)
 {
+	const struct params *p = &r->p;
+	struct smtp_params sp = {
+		.deadline = &r->d, .resolver = r->resolver, .host = host, .addrs = addrs,
+		.port = r->co.port, .family = r->co.family, .transcript = t, .tls = &r->tp,
+		.implicit_tls = p->implicit_tls, .starttls = p->starttls,
+		.helo_name = p->fqdn, .user = p->user, .password = r->password,
+		.auth_mech = p->auth_mech, .from = p->from, .rcpts = p->to, .nrcpt = p->nto,
+		.expect_rcpt = p->expect_rcpt, .data = p->data, .token = p->token,
+		.relay_to = p->relay_to, .server_name = host,
+	};
+
+	r->tp = (struct tls_params){ .host = host, .ca_file = r->co.tls.ca_file,
+				     .insecure = r->co.tls.insecure };
+	smtp_dialogue(&sp, &r->outcome);
+}
+
+/* The perfdata of a single dialogue: a label for every stage the options
+ * ask for, U where it was not reached. */
+static void add_perfdata(const struct run *r, const struct smtp_outcome *o)
+{
+	const struct params *p = &r->p;
+	struct smtp_params asked = { .implicit_tls = p->implicit_tls, .starttls = p->starttls,
+				     .user = p->user, .from = p->from, .nrcpt = p->nto,
+				     .data = p->data };
+
 	for (int i = 0; i < STAGE_LAST; i++)
-		result_perf(res, &(struct perf){ smtp_stage_labels[i],
-						 o && o->stage_run[i] ? o->stage_s[i] : NAN, "s",
-						 NULL, NULL, 0, NAN });
-	result_perf(res, &(struct perf){ "time", total, "s", co->has_warn ? &co->warn : NULL,
-					 co->has_crit ? &co->crit : NULL, 0, NAN });
-	if (p->starttls || p->implicit_tls)
-		result_perf(res, &(struct perf){ "cert_days",
-						 o && o->tls_info.has_cert
-						 ? o->tls_info.days_left : NAN, "",
-						 NULL, NULL, NAN, NAN });
+		if (smtp_stage_wanted(&asked, (enum smtp_stage)i))
+			result_perf(r->res, &(struct perf){ smtp_stage_labels[i],
+							    o && o->stage_run[i] ? o->stage_s[i] : NAN,
+							    "s", NULL, NULL, 0, NAN });
 }
 
-/* Sorts MX records by preference, stable. */
-static void sort_mx(struct mx_record *mx, size_t n)
+/* -H: one dialogue, judged into the result itself. */
+static void run_host(struct run *r)
 {
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && mx[j - 1].preference > mx[j].preference; j--) {
-			struct mx_record t = mx[j];
+	struct transcript *t = r->co.verbose ? transcript_new() : NULL;
 
-			mx[j] = mx[j - 1];
-			mx[j - 1] = t;
+	talk(r, r->co.host, NULL, t);
+	judge(r, &r->outcome, r->res);
+	transcript_to_result(t, r->res, 1, r->co.verbose >= 2);
+	transcript_free(t);
+	r->first = &r->outcome;
+	snprintf(r->first_host, sizeof(r->first_host), "%s", r->co.host);
+}
+
+/* One MX host: its dialogue, or why there was none.  Returns false when
+ * it could not be reached (no address, or no connection). */
+static bool talk_to_mx(struct run *r, const struct mx_host *h, struct transcript *t)
+{
+	if (h->addrs == NULL || h->addrs->n == 0) {
+		memset(&r->outcome, 0, sizeof(r->outcome));
+		r->outcome.failed_at = SMTP_CONNECT;
+		r->outcome.fail = h->fail[h->status[0] == RESOLVE_NODATA ? 1 : 0];
+		if (r->outcome.fail.text[0] == '\0')
+			fail_set(&r->outcome.fail, FAIL_DNS, "%s: no address", h->name);
+		return false;
+	}
+	talk(r, h->name, h->addrs, t);
+	return r->outcome.failed_at != SMTP_CONNECT && r->outcome.failed_at != SMTP_TLS;
+}
+
+/* --all-mx: one line per host, its steps judged into a scratch result. */
+static void judge_all(struct run *r, const struct mx_host *h, struct transcript *t)
+{
+	struct result *steps = result_new(info.service);
+	char one[STATUS_MAX];
+	enum state hs = STATE_UNKNOWN;
+
+	snprintf(one, sizeof(one), "%s: out of memory", h->name);
+	if (steps != NULL) {
+		hs = judge(r, &r->outcome, steps);
+		status_text(r, &r->outcome, h->name, steps, one, sizeof(one));
+	}
+	result_free(steps);
+	result_sub(r->res, hs, "MX %u %s", h->pref, one);
+	result_perf(r->res, &(struct perf){ h->name, r->outcome.stage_run[STAGE_CONNECT]
+					    ? r->outcome.total_s : NAN, "s", NULL, NULL, 0, NAN });
+	transcript_to_result(t, r->res, 1, r->co.verbose >= 2);
+}
+
+/* The MX hosts in order: with --all-mx each, else until one answers. */
+static void run_mx_hosts(struct run *r, const struct mx_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct mx_host *h = &set->hosts[i];
+		struct transcript *t = r->co.verbose ? transcript_new() : NULL;
+		bool reached;
+
+		if (h->name[0] == '\0') { /* "0 ." among others: no host */
+			transcript_free(t);
+			continue;
 		}
+		reached = talk_to_mx(r, h, t);
+		r->tried++;
+		if (r->p.all_mx) {
+			judge_all(r, h, t);
+		} else if (!reached && i + 1 < set->n && !deadline_expired(&r->d)) {
+			result_sub(r->res, STATE_OK, "MX %u %s: %s, trying the next", h->pref,
+				   h->name, r->outcome.fail.text);
+		} else {
+			judge(r, &r->outcome, r->res);
+			transcript_to_result(t, r->res, 1, r->co.verbose >= 2);
+			r->first = &r->outcome;
+			snprintf(r->first_host, sizeof(r->first_host), "%s", h->name);
+			transcript_free(t);
+			return;
+		}
+		transcript_free(t);
+	}
 }
 
-/* A fresh token for --data: time, pid and random bits, in hex. */
-static void make_token(char *buf, size_t len)
+/* --mx: the domain's MX set as mail delivery finds it, then its hosts. */
+static void run_mx(struct run *r)
 {
-	unsigned int r = 0;
+	struct mx_set *set = NULL;
+	struct fail f = { 0 };
+	enum resolve_status s = mx_lookup(r->resolver, r->p.mx, true, &set, &f);
 
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned int)mono_now_ns();
-	snprintf(buf, len, "nc%lx%x%08x", (unsigned long)time(NULL), (unsigned)getpid(), r);
+	if (s != RESOLVE_OK) {
+		result_sub(r->res, s == RESOLVE_TIMEOUT ? r->co.timeout_state
+			   : f.cls == FAIL_INTERNAL ? STATE_UNKNOWN : STATE_CRITICAL, "%s", f.text);
+	} else if (set->kind == MX_NULL) {
+		result_sub(r->res, STATE_CRITICAL, "%s: null MX: the domain accepts no mail "
+			   "(RFC 7505)", r->p.mx);
+	} else {
+		if (set->kind == MX_IMPLICIT)
+			result_sub(r->res, STATE_WARNING, "no MX records: mail goes to the domain's "
+				   "own address (RFC 5321 5.1)");
+		if (set->null_among_others)
+			result_sub(r->res, STATE_WARNING, "a null MX among other MX records (RFC "
+				   "7505 3 forbids it); ignored");
+		mx_resolve(r->resolver, set, r->co.family);
+		run_mx_hosts(r, set);
+	}
+	mx_set_free(set);
+}
+
+/* The whole run's time against -w/-c, and its perfdata. */
+static void judge_time(struct run *r)
+{
+	double total = deadline_elapsed_s(&r->d);
+	const struct range *w = r->co.has_warn ? &r->co.warn : NULL;
+	const struct range *c = r->co.has_crit ? &r->co.crit : NULL;
+	char why[160], value[64];
+	enum state s = range_judge(w, c, total, UNIT_TIME, why, sizeof(why));
+
+	if (s != STATE_OK) {
+		unit_format(total, UNIT_TIME, value, sizeof(value));
+		result_sub(r->res, s, "total time %s (%s)", value, why);
+	}
+	if (!r->p.all_mx)
+		add_perfdata(r, r->first);
+	result_perf(r->res, &(struct perf){ "time", total, "s", w, c, 0, NAN });
+	if ((r->p.starttls || r->p.implicit_tls) && !r->p.all_mx)
+		tls_perfdata(r->res, r->first ? &r->first->tls_info : NULL, r->co.tls.warn_days,
+			     r->co.tls.crit_days);
+}
+
+/* -vv: each stage's time. */
+static void show_stages(struct run *r)
+{
+	if (r->co.verbose < 2 || r->first == NULL)
+		return;
+	for (int i = 0; i < STAGE_LAST; i++)
+		if (r->first->stage_run[i])
+			result_detail(r->res, 2, "%-8s %8.1f ms", smtp_stage_labels[i],
+				      r->first->stage_s[i] * 1000);
+}
+
+/* The status line, once every sub-result is in. */
+static void summarize(struct run *r)
+{
+	char problems[1000], line[STATUS_MAX];
+
+	result_problems(r->res, PROBLEMS_SHOWN, problems, sizeof(problems));
+	if (r->p.all_mx && r->tried > 0) {
+		result_summary(r->res, "%s: %zu MX host%s%s%s, %.0f ms", r->p.mx, r->tried,
+			       r->tried == 1 ? "" : "s", problems[0] ? ": " : ", all OK", problems,
+			       deadline_elapsed_s(&r->d) * 1000);
+	} else if (r->first != NULL) {
+		/* "DOMAIN: host [addr]:port ...", the domain said once when it
+		 * is its own host (implicit MX). */
+		bool prefix = r->p.mx != NULL && strcmp(r->p.mx, r->first_host) != 0;
+
+		status_text(r, r->first, r->first_host, r->res, line, sizeof(line));
+		result_summary(r->res, "%s%s%s", prefix ? r->p.mx : "", prefix ? ": " : "", line);
+	} else {
+		result_summary(r->res, "%s", problems);
+	}
+}
+
+static void run_check(struct run *r)
+{
+	struct fail f = { 0 };
+
+	deadline_start(&r->d, r->co.timeout_ms);
+	r->resolver = resolver_new(&(struct resolver_params){
+					   .deadline = &r->d,
+					   .servers = opts_dns_servers(&r->co) }, &f);
+	if (r->resolver == NULL) {
+		result_sub(r->res, STATE_UNKNOWN, "%s", f.text);
+		result_summary(r->res, "%s", f.text);
+		return;
+	}
+	if (r->p.mx != NULL)
+		run_mx(r);
+	else
+		run_host(r);
+	show_stages(r);
+	judge_time(r);
+	summarize(r);
 }
 
 int main(int argc, char **argv)
 {
-	struct common_opts co;
-	struct params p = { 0 };
-	struct deadline d;
-	struct fail f = { 0 };
-	struct resolver *resolver = NULL;
-	struct result *res;
-	struct mx_record *mx = NULL;
-	size_t nmx = 0, tried = 0;
-	char password[SECRET_MAX] = "", helo[256], token[80], line[1200] = "";
-	struct tls_params tp = { 0 };
-	struct smtp_outcome *outcome = calloc(1, sizeof(*outcome)), *first = NULL;
-	enum state st = STATE_OK;
-	int rc = opts_parse(&info, &co, argc, argv, handle, &p, stdout);
+	static struct run r;
+	int rc = opts_parse(&info, &r.co, argc, argv, handle, &r.p, stdout);
 
-	if (rc >= 0 || (rc = validate(&co, &p, password, sizeof(password))) >= 0) {
-		if (p.has_expect)
-			regfree(&p.expect_re);
-		free(outcome);
-		secret_wipe(password, sizeof(password));
-		return rc;
-	}
-	if (p.implicit_tls && !co.port_given)
-		co.port = 465;
-	if (p.fqdn == NULL) {
-		if (gethostname(helo, sizeof(helo)) < 0 || helo[0] == '\0')
-			snprintf(helo, sizeof(helo), "localhost");
-		helo[sizeof(helo) - 1] = '\0';
-		p.fqdn = helo;
-	}
-	if (p.token == NULL) {
-		make_token(token, sizeof(token));
-		p.token = token;
-	}
-	res = result_new(info.service);
-	if (res == NULL || outcome == NULL) {
-		printf("SMTP UNKNOWN - out of memory\n");
-		return STATE_UNKNOWN;
-	}
-	deadline_start(&d, co.timeout_ms);
-	resolver = resolver_new(&(struct resolver_params){ .deadline = &d,
-							   .servers = p.dns_server }, &f);
-	if (resolver == NULL) {
-		rc = opts_usage_error(&info, stdout, "--dns-server: %s", f.text);
-		goto out;
-	}
-
-	/* The hosts to talk to: -H, or the MX hosts by preference. */
-	if (p.mx != NULL) {
-		struct dns_reply *reply = NULL;
-		enum resolve_status s = resolve_query(resolver, p.mx, DNS_TYPE_MX, &reply, &f);
-
-		if (s == RESOLVE_OK && dns_reply_mx(reply, &mx, &nmx) < 0)
-			nmx = 0;
-		dns_reply_free(reply);
-		if (s != RESOLVE_OK || nmx == 0) {
-			result_raise(res, s == RESOLVE_TIMEOUT ? co.timeout_state : STATE_CRITICAL);
-			if (s == RESOLVE_OK || s == RESOLVE_NODATA)
-				result_summary(res, "%s: no MX records", p.mx);
-			else
-				result_summary(res, "%s", f.text);
-			goto report;
-		}
-		sort_mx(mx, nmx);
-		if (nmx == 1 && mx[0].host[0] == '\0') {
-			result_raise(res, STATE_CRITICAL);
-			result_summary(res, "%s: null MX: the domain accepts no mail (RFC 7505)", p.mx);
-			goto report;
-		}
-	}
-
-	for (size_t i = 0; i < (p.mx ? nmx : 1); i++) {
-		const char *host = p.mx ? mx[i].host : co.host;
-		struct addr_list *addrs = NULL;
-		struct transcript *t = co.verbose ? transcript_new() : NULL;
-		struct smtp_params sp = {
-			.deadline = &d, .transcript = t, .tls = &tp,
-			.implicit_tls = p.implicit_tls, .starttls = p.starttls,
-			.helo_name = p.fqdn, .user = p.user, .password = password,
-			.auth_mech = p.auth_mech, .from = p.from, .rcpts = p.to, .nrcpt = p.nto,
-			.expect_rcpt = p.expect_rcpt, .data = p.data, .token = p.token,
-			.relay_to = p.relay_to, .server_name = host,
-		};
-		char one[1200];
-		enum state hs;
-
-		tp = (struct tls_params){ .host = host, .ca_file = p.ca_file, .insecure = p.insecure };
-		memset(outcome, 0, sizeof(*outcome));
-		if (resolve_host(resolver, host, co.family, co.port, &addrs, &f) != RESOLVE_OK) {
-			outcome->failed_at = SMTP_CONNECT;
-			outcome->fail = f;
+	if (rc < 0)
+		rc = validate(&r);
+	if (rc < 0) {
+		settle(&r);
+		r.res = result_new(info.service);
+		if (r.res == NULL) {
+			printf("%s UNKNOWN - out of memory\n", info.service);
+			rc = STATE_UNKNOWN;
 		} else {
-			sp.addrs = addrs;
-			smtp_dialogue(&sp, outcome);
+			run_check(&r);
+			rc = output_write(r.res, r.co.output, r.co.verbose, stdout);
 		}
-		addr_list_free(addrs);
-		tried++;
-		/* With --mx, a host that cannot be reached gives way to the next. */
-		if (p.mx && !p.all_mx && outcome->failed_at == SMTP_CONNECT && i + 1 < nmx &&
-		    !deadline_expired(&d)) {
-			result_sub(res, STATE_OK, "MX %u %s: %s, trying the next", mx[i].preference,
-				   host, outcome->fail.text);
-			transcript_free(t);
-			continue;
-		}
-		if (p.all_mx) {
-			/* One line per host; its steps are judged into a scratch result. */
-			struct result *steps = result_new(info.service);
-
-			hs = steps ? judge(outcome, &co, &p, host, steps, one, sizeof(one))
-				   : STATE_UNKNOWN;
-			result_free(steps);
-			result_sub(res, hs, "MX %u %s", mx[i].preference, one);
-			st = state_worst(st, hs);
-			result_perf(res, &(struct perf){ host, outcome->failed_at == SMTP_CONNECT
-							 ? NAN : outcome->total_s, "s", NULL, NULL,
-							 0, NAN });
-			transcript_to_result(t, res, 1, co.verbose >= 2);
-			transcript_free(t);
-			continue;
-		}
-		st = judge(outcome, &co, &p, host, res, line, sizeof(line));
-		transcript_to_result(t, res, 1, co.verbose >= 2);
-		transcript_free(t);
-		first = outcome;
-		break;
 	}
-	result_raise(res, st);
-	if (p.all_mx)
-		result_summary(res, "%s: %zu MX hosts, %s, %.0f ms", p.mx, tried,
-			       st == STATE_OK ? "all OK" : "see below", deadline_elapsed_s(&d) * 1000);
-	else
-		result_summary(res, "%s", line);
-	if (co.verbose >= 2 && first != NULL)
-		for (int i = 0; i < STAGE_LAST; i++)
-			if (first->stage_run[i])
-				result_detail(res, 2, "%-8s %8.1f ms", smtp_stage_labels[i],
-					      first->stage_s[i] * 1000);
-report:
-	if (!p.all_mx)
-		add_perfdata(res, first, &co, &p, deadline_elapsed_s(&d));
-	else
-		result_perf(res, &(struct perf){ "time", deadline_elapsed_s(&d), "s",
-						 co.has_warn ? &co.warn : NULL,
-						 co.has_crit ? &co.crit : NULL, 0, NAN });
-	{
-		double total = deadline_elapsed_s(&d);
-		enum state ts = range_state(co.has_warn ? &co.warn : NULL,
-					    co.has_crit ? &co.crit : NULL, total);
-
-		if (ts != STATE_OK)
-			result_sub(res, ts, "total time %.3f s is outside the %s range", total,
-				   ts == STATE_CRITICAL ? "critical" : "warning");
-	}
-	rc = output_write(res, co.output, co.verbose, stdout);
-out:
-	if (p.has_expect)
-		regfree(&p.expect_re);
-	secret_wipe(password, sizeof(password));
-	mx_records_free(mx, nmx);
-	resolver_free(resolver);
-	result_free(res);
-	free(outcome);
+	if (r.p.has_expect)
+		regfree(&r.p.expect_re);
+	secret_wipe(r.password, sizeof(r.password));
+	resolver_free(r.resolver);
+	result_free(r.res);
 	return rc;
 }

@@ -2,15 +2,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <openssl/crypto.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DEFAULT_MAX_LINE 1000
 #define READ_BLOCK 16384
 
 struct conn {
@@ -20,7 +19,7 @@ struct conn {
 	struct transcript *transcript;
 	bool record;
 	size_t max_line;
-	char peer[INET6_ADDRSTRLEN + 10];
+	char peer[ADDR_TEXT_MAX];
 	size_t injected;
 	char *buf;      /* read buffer */
 	size_t cap;     /* its size */
@@ -35,7 +34,6 @@ static int connect_one(const struct sockaddr *sa, socklen_t len, const struct de
 		       int64_t max_ms, char *why, size_t whylen, bool *timed_out)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct pollfd p;
 	int err = 0, n;
 	socklen_t elen = sizeof(err);
 
@@ -51,8 +49,7 @@ static int connect_one(const struct sockaddr *sa, socklen_t len, const struct de
 		close(fd);
 		return -1;
 	}
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	n = deadline_poll(d, &p, 1, max_ms);
+	n = deadline_wait_fd(d, fd, POLLOUT, max_ms);
 	if (n == 0) {
 		snprintf(why, whylen, "no answer");
 		*timed_out = true;
@@ -84,12 +81,11 @@ struct conn *conn_connect(const struct addr_list *addrs, const struct conn_param
 		fail_set(f, FAIL_INTERNAL, "out of memory");
 		return NULL;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	c->fd = -1;
 	c->deadline = p->deadline;
 	c->transcript = p->transcript;
 	c->record = true;
-	c->max_line = p->max_line ? p->max_line : DEFAULT_MAX_LINE;
+	c->max_line = p->max_line ? p->max_line : CONN_DEFAULT_MAX_LINE;
 	c->cap = c->max_line + 2 > READ_BLOCK ? c->max_line + 2 + READ_BLOCK : 2 * READ_BLOCK;
 	c->buf = malloc(c->cap + 1);
 	if (c->buf == NULL) {
@@ -104,7 +100,7 @@ struct conn *conn_connect(const struct addr_list *addrs, const struct conn_param
 	for (size_t i = 0; i < addrs->n && c->fd < 0; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&addrs->addr[i];
 		int64_t share = deadline_left_ms(p->deadline) / (int64_t)(addrs->n - i);
-		char who[INET6_ADDRSTRLEN + 10], why[128];
+		char who[ADDR_TEXT_MAX], why[128];
 		bool timed_out;
 
 		if (deadline_expired(p->deadline))
@@ -139,6 +135,80 @@ fail:
 	return NULL;
 }
 
+/* Looks the host up for conn_open; the list the caller frees, or NULL
+ * with f set. */
+static struct addr_list *open_addrs(const struct conn_params *p, struct fail *f)
+{
+	struct addr_list *l = NULL;
+
+	if (p->addrs == NULL) {
+		if (p->resolver == NULL || p->host == NULL) {
+			fail_set(f, FAIL_INTERNAL, "no host to connect to");
+			return NULL;
+		}
+		if (resolve_host(p->resolver, p->host, p->family, p->port, &l, f) != RESOLVE_OK) {
+			if (f->cls != FAIL_TIMEOUT && f->cls != FAIL_INTERNAL)
+				f->cls = FAIL_DNS;
+			return NULL;
+		}
+		return l;
+	}
+	l = addr_list_new(p->addrs->n);
+	for (size_t i = 0; l != NULL && i < p->addrs->n; i++) {
+		int fam = p->addrs->addr[i].ss_family;
+
+		if (p->family != AF_UNSPEC && fam != p->family)
+			continue;
+		if (addr_list_add(l, (const struct sockaddr *)&p->addrs->addr[i], p->addrs->len[i]) < 0)
+			break;
+		if (p->port > 0)
+			addr_set_port(&l->addr[l->n - 1], p->port);
+	}
+	if (l == NULL)
+		fail_set(f, FAIL_INTERNAL, "out of memory");
+	else if (l->n == 0)
+		fail_set(f, FAIL_DNS, "%s: no %s address", p->host ? p->host : "the host",
+			 p->family == AF_INET ? "IPv4" : "IPv6");
+	if (l != NULL && l->n == 0) {
+		addr_list_free(l);
+		l = NULL;
+	}
+	return l;
+}
+
+struct conn *conn_open(const struct conn_params *p, struct conn_stages *stages,
+		       struct tls_info *tinfo, struct fail *f)
+{
+	struct conn_stages scratch;
+	struct conn_params plain = *p;
+	struct addr_list *addrs;
+	struct conn *c;
+	int64_t t0 = mono_now_ns(), t1;
+
+	if (stages == NULL)
+		stages = &scratch;
+	*stages = (struct conn_stages){ NAN, NAN, NAN };
+	addrs = open_addrs(p, f);
+	if (addrs == NULL)
+		return NULL;
+	stages->resolve_s = p->addrs != NULL ? 0 : mono_since_s(t0);
+	plain.tls = NULL;
+	c = conn_connect(addrs, &plain, NULL, f);
+	addr_list_free(addrs);
+	if (c == NULL)
+		return NULL;
+	stages->connect_s = mono_since_s(t0);
+	if (p->tls == NULL)
+		return c;
+	t1 = mono_now_ns();
+	if (conn_starttls(c, p->tls, tinfo, f) < 0) {
+		conn_close(c);
+		return NULL;
+	}
+	stages->tls_s = mono_since_s(t1);
+	return c;
+}
+
 const char *conn_peer(const struct conn *c)
 {
 	return c->peer;
@@ -169,10 +239,17 @@ static long fill(struct conn *c, struct fail *f)
 	if (c->tls != NULL)
 		return tls_read(c->tls, c->buf + c->end, room, c->deadline, f);
 	for (;;) {
-		ssize_t n = recv(c->fd, c->buf + c->end, room, 0);
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		ssize_t n;
 		int r;
 
+		/* Also while data keeps coming: a server that streams without
+		 * pause must not hold the run past its deadline (a poll after
+		 * the deadline still says "ready" when data waits). */
+		if (deadline_expired(c->deadline)) {
+			fail_set(f, FAIL_TIMEOUT, "timed out waiting for the server");
+			return -1;
+		}
+		n = recv(c->fd, c->buf + c->end, room, 0);
 		if (n >= 0)
 			return (long)n;
 		if (errno == EINTR)
@@ -185,7 +262,7 @@ static long fill(struct conn *c, struct fail *f)
 			fail_set(f, FAIL_CONN, "read failed: %s", strerror(errno));
 			return -1;
 		}
-		r = deadline_poll(c->deadline, &p, 1, -1);
+		r = deadline_wait_fd(c->deadline, c->fd, POLLIN, -1);
 		if (r == 0) {
 			fail_set(f, FAIL_TIMEOUT, "timed out waiting for the server");
 			return -1;
@@ -274,7 +351,6 @@ int conn_write(struct conn *c, const void *buf, size_t len, struct fail *f)
 		return tls_write(c->tls, buf, len, c->deadline, f);
 	while (len > 0) {
 		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-		struct pollfd pf = { .fd = c->fd, .events = POLLOUT };
 		int r;
 
 		if (n >= 0) {
@@ -291,7 +367,10 @@ int conn_write(struct conn *c, const void *buf, size_t len, struct fail *f)
 					 : strerror(errno));
 			return -1;
 		}
-		r = deadline_poll(c->deadline, &pf, 1, -1);
+		if (deadline_expired(c->deadline))
+			r = 0;
+		else
+			r = deadline_wait_fd(c->deadline, c->fd, POLLOUT, -1);
 		if (r == 0) {
 			fail_set(f, FAIL_TIMEOUT, "timed out sending to the server");
 			return -1;
@@ -304,30 +383,50 @@ int conn_write(struct conn *c, const void *buf, size_t len, struct fail *f)
 	return 0;
 }
 
-int conn_send_line(struct conn *c, const char *line, const char *shown, struct fail *f)
+int conn_send_lines(struct conn *c, const char *const *lines, const char *const *shown,
+		    size_t n, struct fail *f)
 {
-	size_t n = strlen(line);
-	char small[1024], *out;
+	char small[1024] = "", *out; /* "": gcc cannot see that every byte sent is set */
+	size_t total = 0, at = 0;
 	int rc;
 
-	/* A line end inside would smuggle a second command (CRLF injection). */
-	if (memchr(line, '\r', n) != NULL || memchr(line, '\n', n) != NULL) {
-		fail_set(f, FAIL_INTERNAL, "refusing to send a line that holds CR or LF");
-		return -1;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		/* A line end inside would smuggle a second command (CRLF
+		 * injection). */
+		if (memchr(lines[i], '\r', l) != NULL || memchr(lines[i], '\n', l) != NULL) {
+			fail_set(f, FAIL_INTERNAL, "refusing to send a line that holds CR or LF");
+			return -1;
+		}
+		total += l + 2;
 	}
-	out = n + 2 <= sizeof(small) ? small : malloc(n + 2);
+	out = total <= sizeof(small) ? small : malloc(total);
 	if (out == NULL) {
 		fail_set(f, FAIL_INTERNAL, "out of memory");
 		return -1;
 	}
-	memcpy(out, line, n);
-	memcpy(out + n, "\r\n", 2);
-	transcript_line(c->transcript, 'C', shown ? shown : line, strlen(shown ? shown : line));
-	rc = conn_write(c, out, n + 2, f);
-	OPENSSL_cleanse(out, n + 2);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+		const char *show = shown != NULL && shown[i] != NULL ? shown[i] : lines[i];
+
+		memcpy(out + at, lines[i], l);
+		memcpy(out + at + l, "\r\n", 2);
+		at += l + 2;
+		transcript_line(c->transcript, 'C', show, strlen(show));
+	}
+	rc = conn_write(c, out, total, f);
+	OPENSSL_cleanse(out, total);
 	if (out != small)
 		free(out);
 	return rc;
+}
+
+int conn_send_line(struct conn *c, const char *line, const char *shown, struct fail *f)
+{
+	return conn_send_lines(c, &line, &shown, 1, f);
 }
 
 /* ---- TLS ---------------------------------------------------------------- */
@@ -365,7 +464,7 @@ int conn_starttls(struct conn *c, const struct tls_params *tp, struct tls_info *
 		return -1;
 	transcript_note(c->transcript, "TLS handshake: %s, %s (%.1f ms)",
 			(tinfo ? tinfo : &scratch)->version, (tinfo ? tinfo : &scratch)->cipher,
-			(double)(mono_now_ns() - t0) / 1e6);
+			mono_since_s(t0) * 1000);
 	return 0;
 }
 

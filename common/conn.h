@@ -10,11 +10,14 @@
 
 #include "deadline.h"
 #include "fail.h"
+#include "addr.h"
 #include "resolve.h"
 #include "tls.h"
 #include "transcript.h"
 
 struct conn;
+
+#define CONN_DEFAULT_MAX_LINE 1000
 
 struct conn_params {
 	const struct deadline *deadline; /* the run's budget */
@@ -22,6 +25,13 @@ struct conn_params {
 					  * line end; 0 means 1000 */
 	struct transcript *transcript;   /* records C:/S: lines, or NULL */
 	const struct tls_params *tls;    /* implicit TLS after connect, or NULL */
+	/* For conn_open only: where to connect. */
+	struct resolver *resolver;       /* looks host up */
+	const char *host;                /* name or address literal */
+	const struct addr_list *addrs;   /* instead of host: these addresses
+					  * (with `port` when it is not 0) */
+	int port;
+	int family;                      /* AF_UNSPEC, AF_INET, AF_INET6 */
 };
 
 /* Connects to each address in order until one answers.  Each attempt may
@@ -29,10 +39,24 @@ struct conn_params {
  * does not eat the whole budget.  With p->tls, handshakes at once and fills
  * *tinfo (which may be NULL otherwise).  Returns the connection, or NULL
  * with f set: FAIL_CONN naming every address and what went wrong,
- * FAIL_TIMEOUT, FAIL_TLS.  Ignores SIGPIPE for the process, since OpenSSL
- * writes with write(2). */
+ * FAIL_TIMEOUT, FAIL_TLS. */
 struct conn *conn_connect(const struct addr_list *addrs, const struct conn_params *p,
 			  struct tls_info *tinfo, struct fail *f);
+
+/* How long each stage of conn_open took, in seconds; NaN when not reached
+ * (tls_s also when there is no implicit TLS). */
+struct conn_stages {
+	double resolve_s; /* the name lookup (0 for addresses given) */
+	double connect_s; /* the lookup and the TCP connect together */
+	double tls_s;     /* the implicit TLS handshake */
+};
+
+/* Opens a conversation: looks p->host up (or takes p->addrs), connects
+ * (conn_connect) and, with p->tls, handshakes.  Fills *stages (which may be
+ * NULL) as far as it got.  Returns the connection, or NULL with f set as
+ * conn_connect, or FAIL_DNS when the name does not resolve. */
+struct conn *conn_open(const struct conn_params *p, struct conn_stages *stages,
+		       struct tls_info *tinfo, struct fail *f);
 
 /* The address connected to: "127.0.0.1:25", "[::1]:25". */
 const char *conn_peer(const struct conn *c);
@@ -58,6 +82,12 @@ void conn_record(struct conn *c, bool on);
  * NULL (a masked secret); the copy made for sending is wiped.  0, or -1;
  * a line holding CR or LF is refused (FAIL_INTERNAL), never sent. */
 int conn_send_line(struct conn *c, const char *line, const char *shown, struct fail *f);
+
+/* Sends n lines in one write (RFC 2449 PIPELINING), each checked and
+ * recorded as conn_send_line does (shown[i] may be NULL).  0, or -1 with f
+ * set; when any line holds CR or LF nothing is sent. */
+int conn_send_lines(struct conn *c, const char *const *lines, const char *const *shown,
+		    size_t n, struct fail *f);
 
 /* Sends len raw bytes (not recorded).  0, or -1 with f set. */
 int conn_write(struct conn *c, const void *buf, size_t len, struct fail *f);

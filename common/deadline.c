@@ -3,15 +3,17 @@
 #include <errno.h>
 #include <time.h>
 
-#define NS_PER_S  1000000000LL
-#define NS_PER_MS 1000000LL
-
 int64_t mono_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+double mono_since_s(int64_t from_ns)
+{
+	return (double)(mono_now_ns() - from_ns) / NS_PER_S;
 }
 
 void deadline_start(struct deadline *d, int64_t timeout_ms)
@@ -68,4 +70,12 @@ int deadline_poll(const struct deadline *d, struct pollfd *fds, nfds_t nfds,
 		if (n >= 0 || errno != EINTR)
 			return n;
 	}
+}
+
+int deadline_wait_fd(const struct deadline *d, int fd, short events, int64_t max_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = deadline_poll(d, &p, 1, max_ms);
+
+	return n > 0 ? 1 : n;
 }

@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define NS_PER_S  1000000000LL
+#define NS_PER_MS 1000000LL
+#define NS_PER_US 1000LL
+
 struct deadline {
 	int64_t start_ns; /* monotonic time when the run started */
 	int64_t end_ns;   /* monotonic time when the run must be finished */
@@ -13,6 +17,9 @@ struct deadline {
 
 /* Monotonic now in nanoseconds (CLOCK_MONOTONIC). */
 int64_t mono_now_ns(void);
+
+/* Seconds from the monotonic reading from_ns until now. */
+double mono_since_s(int64_t from_ns);
 
 /* Starts the budget now: the deadline is now + timeout_ms. */
 void deadline_start(struct deadline *d, int64_t timeout_ms);
@@ -35,5 +42,11 @@ bool deadline_expired(const struct deadline *d);
  * deadline_expired to tell the two limits apart), -1 with errno on error. */
 int deadline_poll(const struct deadline *d, struct pollfd *fds, nfds_t nfds,
 		  int64_t max_ms);
+
+/* Waits until fd is ready for `events` (POLLIN, POLLOUT), at most until
+ * min(deadline, now + max_ms) (max_ms < 0: the deadline).  Returns 1 when
+ * ready (also on POLLERR or POLLHUP: the next call says why), 0 when the
+ * wait ran out, -1 with errno on error. */
+int deadline_wait_fd(const struct deadline *d, int fd, short events, int64_t max_ms);
 
 #endif

@@ -122,13 +122,45 @@ static int64_t days_from_civil(long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* The zone at c, if any ("+0100", "GMT", "EST", a military letter), in
+ * minutes east into *zone.  Returns NULL, or why it is no zone. */
+static const char *zone_offset(struct cursor *c, int *zone)
+{
+	char w[16];
+
+	*zone = 0;
+	if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
+		int sign = *c->p == '-' ? -1 : 1;
+		long zh;
+
+		c->p++;
+		if (digits(c, 4, &zh) != 4 || zh % 100 > 59)
+			return "bad zone offset";
+		*zone = sign * (int)(zh / 100 * 60 + zh % 100);
+	} else if (c->p < c->end && is_alpha(*c->p)) {
+		size_t n = word(c, w, sizeof(w));
+
+		for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]); i++)
+			if (strcmp(w, zone_names[i].name) == 0) {
+				*zone = zone_names[i].minutes;
+				return NULL;
+			}
+		/* Military zones: their signs were defined backwards, so RFC
+		 * 5322 4.3 says to take them as -0000 (unknown). */
+		if (n != 1 || w[0] == 'j')
+			return "unknown zone";
+	}
+	return NULL;
+}
+
 int maildate_parse(const unsigned char *s, size_t len, time_t *out, char *err,
 		   size_t errlen)
 {
 	struct cursor c = { s, s + len };
 	char w[16];
-	long day, year, hour, minute, second = 0, zh;
+	long day, year, hour, minute, second = 0;
 	int month = -1, zone = 0, nd;
+	const char *why;
 	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	if (skip_cfws(&c) < 0)
@@ -191,29 +223,9 @@ int maildate_parse(const unsigned char *s, size_t len, time_t *out, char *err,
 		if (skip_cfws(&c) < 0)
 			return bad(err, errlen, "unclosed comment");
 	}
-	if (c.p < c.end && (*c.p == '+' || *c.p == '-')) {
-		int sign = *c.p == '-' ? -1 : 1;
-
-		c.p++;
-		if (digits(&c, 4, &zh) != 4 || zh % 100 > 59)
-			return bad(err, errlen, "bad zone offset");
-		zone = sign * (int)(zh / 100 * 60 + zh % 100);
-	} else if (c.p < c.end && is_alpha(*c.p)) {
-		size_t n = word(&c, w, sizeof(w));
-		bool known = false;
-
-		for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]); i++)
-			if (strcmp(w, zone_names[i].name) == 0) {
-				zone = zone_names[i].minutes;
-				known = true;
-			}
-		/* Military zones: their signs were defined backwards, so RFC
-		 * 5322 4.3 says to take them as -0000 (unknown). */
-		if (!known && n == 1 && w[0] != 'j')
-			known = true;
-		if (!known)
-			return bad(err, errlen, "unknown zone");
-	}
+	why = zone_offset(&c, &zone);
+	if (why != NULL)
+		return bad(err, errlen, why);
 	if (skip_cfws(&c) < 0)
 		return bad(err, errlen, "unclosed comment");
 	if (c.p != c.end)

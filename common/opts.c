@@ -8,9 +8,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "resolve.h"
+
 /* Keys of long-only shared options, out of any plugin's way. */
 enum {
 	KEY_OUTPUT = 0x10000,
+	KEY_CA_FILE,
+	KEY_INSECURE,
+	KEY_PASSWORD_FILE,
+	KEY_PASSWORD_ENV,
+	KEY_DNS_SERVER,
 };
 
 #define MAX_OPTIONS 96
@@ -38,6 +45,51 @@ static const struct opt_spec common_specs[] = {
 	  "document, for scripts and cron).", "classic" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
+
+/* The shared groups (enum opts_group), in --help order after the
+ * plugin's own options.  -P's long name is the plugin's (pw_long). */
+static const struct opt_spec tls_specs[] = {
+	{ "certificate", 'D', "WARN[,CRIT]",
+	  "With TLS: WARNING when the server's certificate expires within WARN days, "
+	  "CRITICAL within CRIT days (an expired certificate is always CRITICAL).",
+	  "expired only" },
+	{ "ca-file", KEY_CA_FILE, "FILE",
+	  "With TLS: trust the CA certificates in FILE (PEM) instead of the system's.",
+	  "the system's store" },
+	{ "insecure", KEY_INSECURE, NULL,
+	  "With TLS: do not fail when the certificate chain or host name does not verify "
+	  "(the output still says why it would).", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt_spec password_specs[] = {
+	{ "password-file", KEY_PASSWORD_FILE, "FILE",
+	  "Read the password from the first line of FILE (a regular file).", NULL },
+	{ "password-env", KEY_PASSWORD_ENV, "VAR",
+	  "Read the password from environment variable VAR.", NULL },
+	{ "password", 'P', "PASSWORD",
+	  "The password itself: other users of the machine can see it (ps, /proc) until "
+	  "the plugin has started; prefer --password-file or --password-env.", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt_spec dns_specs[] = {
+	{ "dns-server", KEY_DNS_SERVER, "ADDR[:PORT]",
+	  "DNS server to ask instead of the system's; IPv6 as [ADDR]:PORT; a comma "
+	  "separated list or repeated, asked in order.",
+	  "the system's resolvers (/etc/resolv.conf)" },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct {
+	enum opts_group group;
+	const struct opt_spec *specs;
+} groups[] = {
+	{ OPTS_TLS, tls_specs },
+	{ OPTS_PASSWORD, password_specs },
+	{ OPTS_DNS, dns_specs },
+};
+#define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 
 static const char ranges_note[] =
 	"Ranges (-w, -c) follow the Nagios plugin guidelines: N alerts outside\n"
@@ -86,6 +138,14 @@ static void put_wrapped(const char *text, FILE *out)
 	fputc('\n', out);
 }
 
+/* The long name of an option: -P's is the plugin's when it names one. */
+static const char *long_name(const struct plugin_info *pi, const struct opt_spec *s)
+{
+	if (s == &password_specs[2] && pi->pw_long != NULL)
+		return pi->pw_long;
+	return s->name;
+}
+
 static void help_entry(const struct plugin_info *pi, const struct opt_spec *s,
 		       FILE *out)
 {
@@ -108,9 +168,9 @@ static void help_entry(const struct plugin_info *pi, const struct opt_spec *s,
 		help = what;
 	}
 	if (s->key < 256)
-		fprintf(out, " -%c, --%s", s->key, s->name);
+		fprintf(out, " -%c, --%s", s->key, long_name(pi, s));
 	else
-		fprintf(out, "     --%s", s->name);
+		fprintf(out, "     --%s", long_name(pi, s));
 	if (s->arg != NULL)
 		fprintf(out, "=%s", s->arg);
 	fputc('\n', out);
@@ -139,6 +199,10 @@ void opts_help(const struct plugin_info *pi, FILE *out)
 			help_entry(pi, s, out);
 	for (const struct opt_spec *s = pi->extra; s != NULL && s->name != NULL; s++)
 		help_entry(pi, s, out);
+	for (size_t g = 0; g < NGROUPS; g++)
+		for (const struct opt_spec *s = groups[g].specs; (pi->groups & groups[g].group) &&
+							  s->name != NULL; s++)
+			help_entry(pi, s, out);
 	fputc('\n', out);
 	if (pi->notes != NULL)
 		fprintf(out, "%s\n", pi->notes);
@@ -147,25 +211,79 @@ void opts_help(const struct plugin_info *pi, FILE *out)
 	fputs("Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n", out);
 }
 
-__attribute__((format(printf, 3, 0)))
-static void vusage_error(const struct plugin_info *pi, FILE *out,
-			 const char *fmt, va_list ap)
+/* A usage error goes out as every result does: escaped (a newline or '|'
+ * in an option's value cannot break the status line or start perfdata)
+ * and in the format asked for. */
+__attribute__((format(printf, 4, 0)))
+static int vusage_error(const struct plugin_info *pi, enum output_format fmt_out, FILE *out,
+			const char *fmt, va_list ap)
 {
-	fprintf(out, "%s UNKNOWN - ", pi->service);
-	vfprintf(out, fmt, ap);
-	fputc('\n', out);
-	usage_line(pi, out);
-	fprintf(out, "Try '%s --help' for more information.\n", pi->name);
+	struct result *res = result_new(pi->service);
+	char *msg = NULL;
+
+	if (res == NULL || vasprintf(&msg, fmt, ap) < 0) {
+		result_free(res);
+		fprintf(out, "%s UNKNOWN - out of memory\n", pi->service);
+		return STATE_UNKNOWN;
+	}
+	result_raise(res, STATE_UNKNOWN);
+	result_summary(res, "%s", msg);
+	result_note(res, "Usage: %s %s", pi->name, pi->usage);
+	result_note(res, "Try '%s --help' for more information.", pi->name);
+	output_write(res, fmt_out, 0, out);
+	result_free(res);
+	free(msg);
+	return STATE_UNKNOWN;
 }
 
-int opts_usage_error(const struct plugin_info *pi, FILE *out, const char *fmt, ...)
+__attribute__((format(printf, 4, 5)))
+static int usage_error_to(const struct plugin_info *pi, enum output_format fmt_out, FILE *out,
+			  const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vusage_error(pi, out, fmt, ap);
+	vusage_error(pi, fmt_out, out, fmt, ap);
 	va_end(ap);
 	return STATE_UNKNOWN;
+}
+
+int opts_usage_error(const struct plugin_info *pi, const struct common_opts *co,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage_error(pi, co ? co->output : OUTPUT_CLASSIC, stdout, fmt, ap);
+	va_end(ap);
+	return STATE_UNKNOWN;
+}
+
+bool opts_tls_given(const struct common_opts *co)
+{
+	return co->tls.has_days || co->tls.ca_file != NULL || co->tls.insecure;
+}
+
+int opts_add_dns_servers(struct common_opts *co, const char *arg, char *err, size_t errlen)
+{
+	size_t used = strlen(co->dns_servers);
+
+	if (resolver_check_servers(arg, err, errlen) < 0)
+		return -1;
+	if (used + 1 + strlen(arg) >= sizeof(co->dns_servers)) {
+		snprintf(err, errlen, "too many DNS servers");
+		return -1;
+	}
+	snprintf(co->dns_servers + used, sizeof(co->dns_servers) - used, "%s%s",
+		 used ? "," : "", arg);
+	if (resolver_check_servers(co->dns_servers, err, errlen) < 0)
+		return -1; /* over RESOLVE_MAX_SERVERS together */
+	return 0;
+}
+
+const char *opts_dns_servers(const struct common_opts *co)
+{
+	return co->dns_servers[0] ? co->dns_servers : NULL;
 }
 
 int opts_long(const char *text, long min, long max, long *out, char *err,
@@ -285,17 +403,21 @@ static int build_tables(const struct plugin_info *pi, struct option *longopts,
 			char *shortopts, size_t shortlen)
 {
 	size_t n = 0, s = 0;
-	const struct opt_spec *lists[2] = { common_specs, pi->extra };
+	const struct opt_spec *lists[2 + NGROUPS] = { common_specs, pi->extra };
 
+	for (size_t g = 0; g < NGROUPS; g++)
+		if (pi->groups & groups[g].group)
+			lists[2 + g] = groups[g].specs;
 	shortopts[s++] = ':'; /* report a missing argument as ':' */
-	for (int l = 0; l < 2; l++)
+	for (size_t l = 0; l < 2 + NGROUPS; l++)
 		for (const struct opt_spec *o = lists[l]; o != NULL && o->name != NULL; o++) {
 			if (l == 0 && !offered(pi, o))
 				continue;
 			if (n + 1 >= MAX_OPTIONS || s + 3 >= shortlen)
 				return -1;
 			longopts[n++] = (struct option){
-				o->name, o->arg ? required_argument : no_argument, NULL, o->key
+				long_name(pi, o), o->arg ? required_argument : no_argument, NULL,
+				o->key
 			};
 			if (o->key < 256) {
 				shortopts[s++] = (char)o->key;
@@ -323,6 +445,35 @@ static void option_text(char **argv, int optind_now, int key, char *buf, size_t 
 		snprintf(buf, len, "-%c", key);
 	else
 		snprintf(buf, len, "%s", word);
+}
+
+/* The options of the shared groups the plugin takes: 0 when key is one
+ * and was taken; -1 with err set when its value is bad, or with err empty
+ * when key is not one of them. */
+static int group_option(const struct plugin_info *pi, struct common_opts *co, int key,
+			const char *arg, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (pi->groups & OPTS_TLS) {
+		switch (key) {
+		case 'D':
+			co->tls.has_days = true;
+			return opts_days_pair(arg, &co->tls.warn_days, &co->tls.crit_days, err,
+					      errlen);
+		case KEY_CA_FILE: co->tls.ca_file = arg; return 0;
+		case KEY_INSECURE: co->tls.insecure = true; return 0;
+		}
+	}
+	if (pi->groups & OPTS_PASSWORD) {
+		switch (key) {
+		case KEY_PASSWORD_FILE: co->pw.file = arg; return 0;
+		case KEY_PASSWORD_ENV: co->pw.env = arg; return 0;
+		case 'P': co->pw.arg = (char *)arg; return 0;
+		}
+	}
+	if ((pi->groups & OPTS_DNS) && key == KEY_DNS_SERVER)
+		return opts_add_dns_servers(co, arg, err, errlen);
+	return -1;
 }
 
 static int common_option(const struct plugin_info *pi, struct common_opts *co,
@@ -372,7 +523,26 @@ static int common_option(const struct plugin_info *pi, struct common_opts *co,
 		}
 		return 0;
 	}
+	if (group_option(pi, co, key, arg, err, errlen) == 0)
+		return 0;
+	if (err[0] != '\0')
+		return -1;
 	return handler != NULL ? handler(ctx, key, arg, err, errlen) : -1;
+}
+
+/* The --output asked for, looked up before parsing so that an error in an
+ * earlier option is already written in that format. */
+static enum output_format scan_output(int argc, char **argv)
+{
+	enum output_format f = OUTPUT_CLASSIC;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--output=", 9) == 0)
+			output_format_parse(argv[i] + 9, &f);
+		else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
+			output_format_parse(argv[++i], &f);
+	}
+	return f;
 }
 
 int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
@@ -388,10 +558,11 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 		.family = AF_UNSPEC,
 		.timeout_ms = OPTS_DEFAULT_TIMEOUT_MS,
 		.timeout_state = STATE_CRITICAL,
-		.output = OUTPUT_CLASSIC,
+		.output = scan_output(argc, argv),
+		.tls = { .warn_days = -1, .crit_days = -1 },
 	};
 	if (build_tables(pi, longopts, shortopts, sizeof(shortopts)) < 0)
-		return opts_usage_error(pi, out, "internal error: too many options");
+		return usage_error_to(pi, co->output, out, "internal error: too many options");
 
 	optind = 0; /* glibc: start afresh, also on a second call */
 	opterr = 0;
@@ -405,19 +576,21 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 			return 0;
 		case '?':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
-			return opts_usage_error(pi, out, "unknown option '%s'", opt);
+			return usage_error_to(pi, co->output, out, "unknown option '%s'", opt);
 		case ':':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
-			return opts_usage_error(pi, out, "option '%s' needs an argument", opt);
+			return usage_error_to(pi, co->output, out, "option '%s' needs an argument",
+					      opt);
 		default:
 			if (common_option(pi, co, key, optarg, handler, ctx, err,
 					  sizeof(err)) < 0) {
 				option_text(argv, optind, key, opt, sizeof(opt));
-				return opts_usage_error(pi, out, "%s: %s", opt, err);
+				return usage_error_to(pi, co->output, out, "%s: %s", opt, err);
 			}
 		}
 	}
 	if (optind < argc)
-		return opts_usage_error(pi, out, "unexpected argument '%s'", argv[optind]);
+		return usage_error_to(pi, co->output, out, "unexpected argument '%s'",
+				      argv[optind]);
 	return -1;
 }

@@ -10,6 +10,7 @@
 #include "output.h"
 #include "range.h"
 #include "result.h"
+#include "secret.h"
 
 #define OPTS_DEFAULT_TIMEOUT_MS 10000
 #define OPTS_MAX_TIMEOUT_MS (86400LL * 1000)
@@ -24,6 +25,23 @@ struct opt_spec {
 			   * "none" for an option with an argument */
 };
 
+/* Options several plugins share, defined here once with their help. */
+enum opts_group {
+	OPTS_TLS = 1 << 0,      /* -D/--certificate, --ca-file, --insecure */
+	OPTS_PASSWORD = 1 << 1, /* --password-file, --password-env, -P */
+	OPTS_DNS = 1 << 2,      /* --dns-server */
+};
+
+/* The TLS options after parsing. */
+struct tls_opts {
+	bool has_days;               /* -D was given */
+	double warn_days, crit_days; /* -D WARN[,CRIT]; -1: none */
+	const char *ca_file;         /* --ca-file */
+	bool insecure;               /* --insecure */
+};
+
+#define OPTS_DNS_SERVERS_MAX 1024 /* --dns-server values, joined */
+
 /* What a plugin tells opts about itself. */
 struct plugin_info {
 	const char *name;        /* executable name, "check_smtp_dialogue" */
@@ -37,6 +55,8 @@ struct plugin_info {
 	const char *thr_unit;    /* default unit of -w/-c numbers, e.g. "s" */
 	bool raw_thresholds;     /* pass -w/-c to the handler unparsed */
 	const struct opt_spec *extra; /* plugin-specific options, or NULL */
+	unsigned groups;         /* shared option groups (enum opts_group) */
+	const char *pw_long;     /* long name of -P; NULL: "password" */
 	const char *notes;       /* text after the option list, or NULL */
 };
 
@@ -52,6 +72,9 @@ struct common_opts {
 	bool has_warn, has_crit;
 	int verbose;               /* number of -v */
 	enum output_format output; /* --output */
+	struct tls_opts tls;       /* OPTS_TLS */
+	struct secret_source pw;   /* OPTS_PASSWORD */
+	char dns_servers[OPTS_DNS_SERVERS_MAX]; /* OPTS_DNS: "A,B", "" none */
 };
 
 /* Called for each plugin-specific option (and -w/-c if raw_thresholds).
@@ -66,10 +89,23 @@ typedef int (*opt_handler)(void *ctx, int key, const char *arg, char *err,
 int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	       char **argv, opt_handler handler, void *ctx, FILE *out);
 
-/* Writes "SERVICE UNKNOWN - <message>" and the usage hint to out; returns 3.
- * For checks a plugin makes after opts_parse (a missing required option). */
-int opts_usage_error(const struct plugin_info *pi, FILE *out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Writes "SERVICE UNKNOWN - <message>" and the usage hint to stdout, in
+ * the output format of co (classic when co is NULL), escaped as every
+ * output is; returns 3.  For checks a plugin makes after opts_parse (a
+ * missing required option). */
+int opts_usage_error(const struct plugin_info *pi, const struct common_opts *co,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* True when any TLS option (-D, --ca-file, --insecure) was given. */
+bool opts_tls_given(const struct common_opts *co);
+
+/* Appends a DNS server list ("ADDR[:PORT][,...]") to co's, checked.
+ * Returns 0, or -1 with err set.  For a plugin's own alias of
+ * --dns-server. */
+int opts_add_dns_servers(struct common_opts *co, const char *arg, char *err, size_t errlen);
+
+/* co's DNS servers for resolver_params.servers: NULL when none was given. */
+const char *opts_dns_servers(const struct common_opts *co);
 
 void opts_help(const struct plugin_info *pi, FILE *out);
 void opts_version(const struct plugin_info *pi, FILE *out);

@@ -147,12 +147,8 @@ int output_perfdata(const struct result *res, FILE *out)
 	return ferror(out) ? -1 : 0;
 }
 
-/* Sub-results are shown worst first, in the order they were added within
- * one state. */
-static const enum state display_order[] = {
-	STATE_CRITICAL, STATE_WARNING, STATE_UNKNOWN, STATE_OK,
-};
-#define NORDER (sizeof(display_order) / sizeof(display_order[0]))
+/* Sub-results are shown worst first (result_display_order), in the order
+ * they were added within one state. */
 
 static void write_classic(const struct result *res, int verbosity, FILE *out)
 {
@@ -170,16 +166,24 @@ static void write_classic(const struct result *res, int verbosity, FILE *out)
 	}
 	fputc('\n', out);
 
-	for (size_t o = 0; o < NORDER; o++)
+	for (size_t o = 0; o < RESULT_NORDER; o++)
 		for (size_t i = 0; i < nlines; i++) {
 			const struct result_line *l = result_line(res, i);
 
-			if (l->level != 0 || l->state != display_order[o])
+			if (l->level != 0 || l->note || l->state != result_display_order[o])
 				continue;
 			fprintf(out, "[%s] ", state_name(l->state));
 			put_text(out, l->text, TEXT_LINE);
 			fputc('\n', out);
 		}
+	for (size_t i = 0; i < nlines; i++) {
+		const struct result_line *l = result_line(res, i);
+
+		if (!l->note)
+			continue;
+		put_text(out, l->text, TEXT_LINE);
+		fputc('\n', out);
+	}
 	for (size_t i = 0; i < nlines; i++) {
 		const struct result_line *l = result_line(res, i);
 
@@ -250,11 +254,11 @@ static void write_json(const struct result *res, int verbosity, FILE *out)
 	}
 
 	fputs("],\"results\":[", out);
-	for (size_t o = 0; o < NORDER; o++)
+	for (size_t o = 0; o < RESULT_NORDER; o++)
 		for (size_t i = 0; i < nlines; i++) {
 			const struct result_line *l = result_line(res, i);
 
-			if (l->level != 0 || l->state != display_order[o])
+			if (l->level != 0 || l->note || l->state != result_display_order[o])
 				continue;
 			fprintf(out, "%s{\"state\":", first ? "" : ",");
 			json_string(out, state_name(l->state));
@@ -269,7 +273,7 @@ static void write_json(const struct result *res, int verbosity, FILE *out)
 	for (size_t i = 0; i < nlines; i++) {
 		const struct result_line *l = result_line(res, i);
 
-		if (l->level == 0 || l->level > verbosity)
+		if ((l->level == 0 && !l->note) || l->level > verbosity)
 			continue;
 		fprintf(out, "%s{\"level\":%d,\"text\":", first ? "" : ",", l->level);
 		json_string(out, l->text);

@@ -10,6 +10,8 @@
 #include "maildate.h"
 #include "secret.h"
 
+#define POP3_BATCH_MAX 6 /* commands sent together: STAT LIST UIDL TOP QUIT */
+
 /* ---- parsers ------------------------------------------------------------ */
 
 static bool printable(unsigned char ch)
@@ -331,6 +333,7 @@ bool pop3_subject_has(const struct pop3_headers *h, const char *text)
 /* ---- client ------------------------------------------------------------- */
 
 static const char *const state_names[POP3_ST_LAST] = {
+	[POP3_ST_CONNECT] = "connect",
 	[POP3_ST_GREETING] = "greeting",
 	[POP3_ST_CAPA] = "CAPA",
 	[POP3_ST_STLS] = "STLS",
@@ -371,11 +374,12 @@ struct pop3 {
 	unsigned long dele_i;   /* next entry of o->found to delete */
 	/* commands sent ahead (RFC 2449 PIPELINING): ahead[0..nahead) in
 	 * order, ahead[iahead] the next one whose command is already out */
-	enum pop3_state ahead[8];
+	enum pop3_state ahead[POP3_BATCH_MAX];
 	size_t nahead, iahead;
 	/* reading one response */
 	bool multi, first;
-	unsigned long lines;
+	unsigned long lines;     /* data lines read */
+	unsigned long max_lines; /* ... at most, for this response */
 	struct pop3_headers hdr;
 };
 
@@ -384,7 +388,7 @@ struct pop3 {
 static void pop3_move(struct pop3 *s, enum pop3_state to)
 {
 	int64_t now = mono_now_ns();
-	double secs = (double)(now - s->stage_ns) / 1e9;
+	double secs = (double)(now - s->stage_ns) / NS_PER_S;
 	bool ends = true;
 
 	switch (s->st) {
@@ -415,6 +419,8 @@ static void pop3_move(struct pop3 *s, enum pop3_state to)
 }
 
 static const char *const digits_hex = "0123456789abcdef";
+
+#define RECORD_MAX_DEFAULT 20 /* lines of a listing kept in the transcript */
 
 /* The command for the current state into buf, and its masked form into
  * shown when it carries a secret.  Returns 0, or -1 with f set. */
@@ -593,20 +599,44 @@ static int on_line(void *ctx, const char *line, size_t len, struct fail *f)
 	}
 	if (pop3_data_line(u, len, &d, &n) == 1)
 		return 1;
-	if (++s->lines == (s->p->record_max ? s->p->record_max : 20))
+	if (++s->lines > s->max_lines) {
+		fail_set(f, FAIL_PROTO, "the reply has more than %lu lines%s", s->max_lines,
+			 s->st == POP3_ST_LIST || s->st == POP3_ST_UIDL
+				 ? " (STAT counted fewer messages)" : "");
+		return -1;
+	}
+	if (s->lines == (s->p->record_max ? s->p->record_max : RECORD_MAX_DEFAULT))
 		conn_record(s->c, false);
 	return pop3_data(s, d, n, f);
+}
+
+/* The most data lines the reply to the current state may have: a listing
+ * has one per message STAT counted. */
+static unsigned long pop3_max_lines(const struct pop3 *s)
+{
+	switch (s->st) {
+	case POP3_ST_CAPA:
+	case POP3_ST_CAPA_TLS:
+		return POP3_MAX_CAPA_LINES;
+	case POP3_ST_LIST:
+	case POP3_ST_UIDL:
+		return s->o->has_stat && s->o->count < POP3_MAX_LISTING ? s->o->count
+									 : POP3_MAX_LISTING;
+	default:
+		return POP3_MAX_HEADER_LINES;
+	}
 }
 
 /* Reads the reply to the current state, whole (multi-line when +OK). */
 static int pop3_read(struct pop3 *s, struct fail *f)
 {
-	size_t keep = s->p->record_max ? s->p->record_max : 20;
+	size_t keep = s->p->record_max ? s->p->record_max : RECORD_MAX_DEFAULT;
 	int rc;
 
 	s->multi = pop3_multi(s->st);
 	s->first = true;
 	s->lines = 0;
+	s->max_lines = pop3_max_lines(s);
 	pop3_headers_init(&s->hdr);
 	rc = conn_read_response(s->c, on_line, s, f);
 	if (s->lines >= keep) {
@@ -618,7 +648,9 @@ static int pop3_read(struct pop3 *s, struct fail *f)
 	return rc;
 }
 
-/* The date of the oldest message from the headers just read. */
+/* When the oldest message arrived, from the headers just read: the
+ * topmost Received field is when the last server took it; the Date field
+ * is the sender's clock, taken only without a usable Received. */
 static void pop3_oldest(struct pop3 *s)
 {
 	struct pop3_outcome *o = s->o;
@@ -626,25 +658,27 @@ static void pop3_oldest(struct pop3 *s)
 	const struct pop3_headers *h = &s->hdr;
 
 	o->date_problem[0] = '\0';
-	if (h->has_date && maildate_parse((const unsigned char *)h->date, strlen(h->date),
-					  &o->oldest, err, sizeof(err)) == 0) {
-		o->has_oldest = true;
-		o->oldest_from = "Date";
-		return;
-	}
-	if (h->has_date) {
-		copy_text(shown, sizeof(shown), (const unsigned char *)h->date, strlen(h->date));
-		snprintf(o->date_problem, sizeof(o->date_problem),
-			 "message %lu: Date '%s' does not parse (%s)", s->msg, shown, err);
-	} else {
-		snprintf(o->date_problem, sizeof(o->date_problem), "message %lu has no Date",
-			 s->msg);
-	}
 	if (h->has_received &&
 	    maildate_received((const unsigned char *)h->received, strlen(h->received),
 			      &o->oldest, err, sizeof(err)) == 0) {
 		o->has_oldest = true;
 		o->oldest_from = "Received";
+		return;
+	}
+	if (h->has_received) {
+		copy_text(shown, sizeof(shown), (const unsigned char *)h->received,
+			  strlen(h->received));
+		snprintf(o->date_problem, sizeof(o->date_problem),
+			 "message %lu: Received '%.120s' holds no date that parses (%s)", s->msg,
+			 shown, err);
+	} else {
+		snprintf(o->date_problem, sizeof(o->date_problem), "message %lu has no Received",
+			 s->msg);
+	}
+	if (h->has_date && maildate_parse((const unsigned char *)h->date, strlen(h->date),
+					  &o->oldest, err, sizeof(err)) == 0) {
+		o->has_oldest = true;
+		o->oldest_from = "Date";
 	}
 }
 
@@ -691,75 +725,129 @@ static int refused(struct pop3 *s, struct fail *f)
 	return -1;
 }
 
+/* After CAPA: STLS, or the login the parameters ask for. */
+static int after_capa(struct pop3 *s, struct fail *f)
+{
+	struct pop3_outcome *o = s->o;
+	const struct pop3_params *p = s->p;
+
+	o->capa.seen = o->reply.status == POP3_OK;
+	if (s->st == POP3_ST_CAPA && p->stls) {
+		if (!o->capa.stls) {
+			fail_set(f, FAIL_REPLY, "the server does not offer STLS%s",
+				 o->capa.seen ? "" : " (it does not answer CAPA)");
+			return -1;
+		}
+		return POP3_ST_STLS;
+	}
+	if (!conn_is_tls(s->c) && !p->allow_plaintext_auth && p->auth != POP3_AUTH_APOP) {
+		fail_set(f, FAIL_INTERNAL, "refusing to send the password over an unencrypted "
+			 "connection");
+		return -1;
+	}
+	if (p->auth == POP3_AUTH_APOP) {
+		if (!o->has_apop) {
+			fail_set(f, FAIL_REPLY, "APOP: the greeting holds no timestamp");
+			return -1;
+		}
+		return POP3_ST_APOP;
+	}
+	if (p->auth != POP3_AUTH_PLAIN)
+		return POP3_ST_USER;
+	if (o->capa.seen && !o->capa.sasl_plain) {
+		fail_set(f, FAIL_REPLY, "the server does not offer SASL PLAIN%s%s%s",
+			 o->capa.has_sasl ? " (SASL " : "", o->capa.has_sasl ? o->capa.sasl : "",
+			 o->capa.has_sasl ? ")" : "");
+		return -1;
+	}
+	return POP3_ST_AUTH;
+}
+
+/* After the go-ahead to STLS: the handshake, then CAPA again. */
+static int after_stls(struct pop3 *s, struct fail *f)
+{
+	struct pop3_outcome *o = s->o;
+	int64_t t0 = mono_now_ns();
+	int rc;
+
+	if (o->reply.status != POP3_OK)
+		return refused(s, f);
+	rc = conn_starttls(s->c, s->p->tls, &o->tls, f);
+	o->injected = conn_injected(s->c);
+	if (rc < 0)
+		return -1;
+	o->tls_done = true;
+	o->t_tls = mono_since_s(t0);
+	memset(&o->capa, 0, sizeof(o->capa)); /* RFC 2595 4: learnt anew */
+	return POP3_ST_CAPA_TLS;
+}
+
+/* After one TOP n 0 of --find-subject: note a match, go to the next older
+ * message or on. */
+static int after_find(struct pop3 *s, struct fail *f)
+{
+	struct pop3_outcome *o = s->o;
+
+	if (o->reply.status != POP3_OK)
+		return refused(s, f);
+	o->examined++;
+	if (pop3_subject_has(&s->hdr, s->p->find_subject)) {
+		if (o->found_n < POP3_FOUND_MAX)
+			o->found[o->found_n] = s->msg;
+		if (o->found_n++ == 0)
+			copy_text(o->found_subject, sizeof(o->found_subject),
+				  (const unsigned char *)s->hdr.subject, strlen(s->hdr.subject));
+	}
+	if (s->msg > s->find_end && o->found_n < POP3_FOUND_MAX) {
+		s->msg--;
+		return POP3_ST_FIND;
+	}
+	return pop3_after(s, POP3_ST_FIND);
+}
+
+static int after_greeting(struct pop3 *s, struct fail *f)
+{
+	struct pop3_outcome *o = s->o;
+	char ts[200];
+
+	if (o->reply.status != POP3_OK)
+		return refused(s, f);
+	o->has_apop = pop3_apop_timestamp((const unsigned char *)o->reply.text,
+					  strlen(o->reply.text), ts, sizeof(ts)) == 0;
+	/* Keep the timestamp for APOP, the text for messages. */
+	snprintf(o->greeting, sizeof(o->greeting), "%s", o->has_apop ? ts : o->reply.text);
+	return POP3_ST_CAPA;
+}
+
+static int after_stat(struct pop3 *s, struct fail *f)
+{
+	struct pop3_outcome *o = s->o;
+
+	if (o->reply.status != POP3_OK)
+		return refused(s, f);
+	if (pop3_parse_stat((const unsigned char *)o->reply.text, strlen(o->reply.text),
+			    &o->count, &o->size) < 0) {
+		fail_set(f, FAIL_PROTO, "malformed reply '+OK %s'", o->reply.text);
+		return -1;
+	}
+	o->has_stat = true;
+	return pop3_after(s, POP3_ST_STAT);
+}
+
 /* Reads the reply to the current state and picks the next state.  Returns
  * the state, or -1 with f set. */
 static int pop3_step(struct pop3 *s, struct fail *f)
 {
 	struct pop3_outcome *o = s->o;
-	const struct pop3_params *p = s->p;
 	const struct pop3_reply *r = &o->reply;
-	char ts[200];
 
 	if (pop3_read(s, f) < 0)
 		return -1;
 	switch (s->st) {
-	case POP3_ST_GREETING:
-		if (r->status != POP3_OK)
-			return refused(s, f);
-		o->has_apop = pop3_apop_timestamp((const unsigned char *)r->text, strlen(r->text),
-						  ts, sizeof(ts)) == 0;
-		/* Keep the timestamp for APOP, the text for messages. */
-		snprintf(o->greeting, sizeof(o->greeting), "%s", o->has_apop ? ts : r->text);
-		return POP3_ST_CAPA;
+	case POP3_ST_GREETING: return after_greeting(s, f);
 	case POP3_ST_CAPA:
-	case POP3_ST_CAPA_TLS:
-		o->capa.seen = r->status == POP3_OK;
-		if (s->st == POP3_ST_CAPA && p->stls) {
-			if (!o->capa.stls) {
-				fail_set(f, FAIL_REPLY, "the server does not offer STLS%s",
-					 o->capa.seen ? "" : " (it does not answer CAPA)");
-				return -1;
-			}
-			return POP3_ST_STLS;
-		}
-		if (!conn_is_tls(s->c) && !p->allow_plaintext_auth && p->auth != POP3_AUTH_APOP) {
-			fail_set(f, FAIL_INTERNAL,
-				 "refusing to send the password over an unencrypted connection");
-			return -1;
-		}
-		if (p->auth == POP3_AUTH_APOP) {
-			if (!o->has_apop) {
-				fail_set(f, FAIL_REPLY, "APOP: the greeting holds no timestamp");
-				return -1;
-			}
-			return POP3_ST_APOP;
-		}
-		if (p->auth == POP3_AUTH_PLAIN) {
-			if (o->capa.seen && !o->capa.sasl_plain) {
-				fail_set(f, FAIL_REPLY, "the server does not offer SASL PLAIN%s%s",
-					 o->capa.has_sasl ? " (SASL " : "",
-					 o->capa.has_sasl ? o->capa.sasl : "");
-				if (o->capa.has_sasl)
-					snprintf(f->text + strlen(f->text),
-						 sizeof(f->text) - strlen(f->text), ")");
-				return -1;
-			}
-			return POP3_ST_AUTH;
-		}
-		return POP3_ST_USER;
-	case POP3_ST_STLS:
-		if (r->status != POP3_OK)
-			return refused(s, f);
-		{
-			int64_t t0 = mono_now_ns();
-
-			if (conn_starttls(s->c, p->tls, &o->tls, f) < 0)
-				return -1;
-			o->stls_done = true;
-			o->t_tls = (double)(mono_now_ns() - t0) / 1e9;
-		}
-		memset(&o->capa, 0, sizeof(o->capa));
-		return POP3_ST_CAPA_TLS;
+	case POP3_ST_CAPA_TLS: return after_capa(s, f);
+	case POP3_ST_STLS: return after_stls(s, f);
 	case POP3_ST_USER:
 		return r->status == POP3_OK ? POP3_ST_PASS : refused(s, f);
 	case POP3_ST_AUTH:
@@ -774,16 +862,7 @@ static int pop3_step(struct pop3 *s, struct fail *f)
 	case POP3_ST_APOP:
 	case POP3_ST_AUTH_RESP:
 		return r->status == POP3_OK ? POP3_ST_STAT : refused(s, f);
-	case POP3_ST_STAT:
-		if (r->status != POP3_OK)
-			return refused(s, f);
-		if (pop3_parse_stat((const unsigned char *)r->text, strlen(r->text), &o->count,
-				    &o->size) < 0) {
-			fail_set(f, FAIL_PROTO, "malformed reply '+OK %s'", r->text);
-			return -1;
-		}
-		o->has_stat = true;
-		return pop3_after(s, POP3_ST_STAT);
+	case POP3_ST_STAT: return after_stat(s, f);
 	case POP3_ST_LIST:
 		if (r->status != POP3_OK)
 			return refused(s, f);
@@ -792,7 +871,7 @@ static int pop3_step(struct pop3 *s, struct fail *f)
 	case POP3_ST_UIDL:
 		/* UIDL is optional (RFC 1939): a -ERR is noted, not fatal. */
 		if (r->status != POP3_OK)
-			transcript_note(p->transcript, "UIDL refused; continuing");
+			transcript_note(s->p->transcript, "UIDL refused; continuing");
 		return pop3_after(s, POP3_ST_UIDL);
 	case POP3_ST_TOP_OLDEST:
 		/* Sent ahead to an empty mailbox, TOP 1 0 gets a -ERR: fine. */
@@ -802,23 +881,7 @@ static int pop3_step(struct pop3 *s, struct fail *f)
 		else if (r->status == POP3_OK)
 			pop3_oldest(s);
 		return pop3_after(s, POP3_ST_TOP_OLDEST);
-	case POP3_ST_FIND:
-		if (r->status != POP3_OK)
-			return refused(s, f);
-		o->examined++;
-		if (pop3_subject_has(&s->hdr, p->find_subject)) {
-			if (o->found_n < POP3_FOUND_MAX)
-				o->found[o->found_n] = s->msg;
-			if (o->found_n++ == 0)
-				copy_text(o->found_subject, sizeof(o->found_subject),
-					  (const unsigned char *)s->hdr.subject,
-					  strlen(s->hdr.subject));
-		}
-		if (s->msg > s->find_end && o->found_n < POP3_FOUND_MAX) {
-			s->msg--;
-			return POP3_ST_FIND;
-		}
-		return pop3_after(s, POP3_ST_FIND);
+	case POP3_ST_FIND: return after_find(s, f);
 	case POP3_ST_DELE:
 		if (r->status != POP3_OK)
 			return refused(s, f);
@@ -828,9 +891,7 @@ static int pop3_step(struct pop3 *s, struct fail *f)
 		}
 		return POP3_ST_QUIT;
 	case POP3_ST_QUIT:
-		if (r->status != POP3_OK)
-			return refused(s, f);
-		return POP3_ST_DONE;
+		return r->status == POP3_OK ? POP3_ST_DONE : refused(s, f);
 	default:
 		fail_set(f, FAIL_INTERNAL, "no reply expected in state %s", pop3_state_name(s->st));
 		return -1;
@@ -846,8 +907,8 @@ static int pop3_batch(struct pop3 *s, struct fail *f)
 {
 	const struct pop3_params *p = s->p;
 	enum pop3_state keep = s->st;
-	char buf[2 * (2 * SECRET_MAX + 256)], cmd[2 * SECRET_MAX + 256], shown[256];
-	size_t used = 0;
+	char cmd[POP3_BATCH_MAX][2 * SECRET_MAX + 256], shown[POP3_BATCH_MAX][256];
+	const char *lines[POP3_BATCH_MAX], *show[POP3_BATCH_MAX];
 	int rc = -1;
 
 	if (!s->o->capa.pipelining || (s->st != POP3_ST_USER && s->st != POP3_ST_STAT))
@@ -867,35 +928,67 @@ static int pop3_batch(struct pop3 *s, struct fail *f)
 			s->ahead[s->nahead++] = POP3_ST_QUIT;
 	}
 	for (size_t i = 0; i < s->nahead; i++) {
-		size_t n;
-
 		s->st = s->ahead[i];
 		s->msg = 1;
-		if (pop3_command(s, cmd, sizeof(cmd), shown, sizeof(shown), f) < 0)
+		if (pop3_command(s, cmd[i], sizeof(cmd[i]), shown[i], sizeof(shown[i]), f) < 0)
 			goto done;
-		n = strlen(cmd);
-		if (used + n + 2 > sizeof(buf)) {
-			fail_set(f, FAIL_INTERNAL, "pipelined commands too long");
-			goto done;
-		}
-		memcpy(buf + used, cmd, n);
-		memcpy(buf + used + n, "\r\n", 2);
-		used += n + 2;
-		transcript_line(p->transcript, 'C', shown[0] ? shown : cmd,
-				strlen(shown[0] ? shown : cmd));
-		secret_wipe(cmd, sizeof(cmd));
+		lines[i] = cmd[i];
+		show[i] = shown[i][0] ? shown[i] : NULL;
 	}
 	s->st = keep;
-	if (conn_write(s->c, buf, used, f) < 0)
+	/* The same checks as one command: a CR or LF is refused, not sent. */
+	if (conn_send_lines(s->c, lines, show, s->nahead, f) < 0)
 		goto done;
 	s->iahead = 1; /* the current state's command is the first */
 	rc = 1;
 done:
 	s->st = keep;
 	secret_wipe(cmd, sizeof(cmd));
-	secret_wipe(buf, sizeof(buf));
 	if (rc < 0)
 		s->nahead = s->iahead = 0;
+	return rc;
+}
+
+/* Names the command a failure happened in: "LIST: connection closed". */
+static void prefix_state(const struct pop3_outcome *o, struct fail *f)
+{
+	char why[sizeof(f->text)];
+
+	snprintf(why, sizeof(why), "%s", f->text);
+	snprintf(f->text, sizeof(f->text), "%.40s: %.400s", pop3_state_name(o->state), why);
+}
+
+static void outcome_init(struct pop3_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->t_connect = o->t_greeting = o->t_tls = o->t_auth = o->t_stat = NAN;
+	o->state = POP3_ST_CONNECT;
+}
+
+int pop3_session(const struct conn_params *cp, const struct pop3_params *p,
+		 struct pop3_outcome *o, struct fail *f)
+{
+	struct conn_stages st;
+	struct tls_info ti = { 0 };
+	struct conn *c = conn_open(cp, &st, &ti, f);
+	int rc;
+
+	if (c == NULL) {
+		outcome_init(o);
+		o->t_connect = st.connect_s;
+		o->tls = ti; /* a certificate that failed verification, or plaintext */
+		prefix_state(o, f);
+		return -1;
+	}
+	rc = pop3_run(c, p, o, f);
+	o->t_connect = st.connect_s;
+	snprintf(o->peer, sizeof(o->peer), "%s", conn_peer(c));
+	if (cp->tls != NULL) {
+		o->tls = ti;
+		o->tls_done = true;
+		o->t_tls = st.tls_s;
+	}
+	conn_close(c);
 	return rc;
 }
 
@@ -906,8 +999,7 @@ int pop3_run(struct conn *c, const struct pop3_params *p, struct pop3_outcome *o
 	char cmd[2 * SECRET_MAX + 256], shown[256];
 	int rc = -1;
 
-	memset(o, 0, sizeof(*o));
-	o->t_greeting = o->t_tls = o->t_auth = o->t_stat = NAN;
+	outcome_init(o);
 	o->state = POP3_ST_GREETING;
 	s.stage_ns = mono_now_ns();
 	for (;;) {
@@ -940,11 +1032,7 @@ int pop3_run(struct conn *c, const struct pop3_params *p, struct pop3_outcome *o
 		o->deleted = o->found_n < POP3_FOUND_MAX ? o->found_n : POP3_FOUND_MAX;
 	rc = 0;
 done:
-	if (rc < 0) {
-		char why[sizeof(f->text)];
-
-		snprintf(why, sizeof(why), "%s", f->text);
-		snprintf(f->text, sizeof(f->text), "%.40s: %.400s", pop3_state_name(s.st), why);
-	}
+	if (rc < 0)
+		prefix_state(o, f);
 	return rc;
 }

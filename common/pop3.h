@@ -118,6 +118,7 @@ enum pop3_auth {
 };
 
 enum pop3_state {
+	POP3_ST_CONNECT,   /* the name lookup, TCP connect, implicit TLS */
 	POP3_ST_GREETING,
 	POP3_ST_CAPA,
 	POP3_ST_STLS,
@@ -145,6 +146,11 @@ const char *pop3_state_name(enum pop3_state s);
 bool pop3_state_is_login(enum pop3_state s);
 
 #define POP3_FOUND_MAX 64 /* messages a find remembers */
+#define POP3_MAX_LINE 8192  /* longest line accepted */
+#define POP3_MAX_CAPA_LINES 100    /* lines of a CAPA listing */
+#define POP3_MAX_HEADER_LINES 1000 /* header lines of a TOP n 0 */
+#define POP3_MAX_LISTING 10000000  /* lines of LIST or UIDL, besides the
+				    * count STAT gave */
 
 struct pop3_params {
 	const char *user;           /* login name */
@@ -170,13 +176,18 @@ struct pop3_params {
 struct pop3_outcome {
 	enum pop3_state state;      /* POP3_ST_DONE, or where it failed */
 	struct pop3_reply reply;    /* the last reply read */
+	char peer[ADDR_TEXT_MAX];   /* the address connected to, "" none */
 	char greeting[256];         /* the greeting's text */
 	bool has_apop;              /* the greeting holds a timestamp */
 	struct pop3_capa capa;      /* the last CAPA listing */
-	bool stls_done;             /* STLS and its handshake succeeded */
-	struct tls_info tls;        /* its facts, when stls_done */
-	double t_greeting, t_tls, t_auth, t_stat; /* seconds per stage, NaN
-						   * when not reached */
+	bool tls_done;              /* TLS (implicit or STLS) is up */
+	struct tls_info tls;        /* the handshake's facts, when the server
+				     * sent a certificate (also when it failed
+				     * verification) */
+	size_t injected;            /* plaintext discarded after STLS */
+	double t_connect, t_greeting, t_tls, t_auth, t_stat; /* seconds per
+				     * stage, NaN when not reached; connect
+				     * with the name lookup */
 	bool has_stat;
 	unsigned long count;        /* STAT */
 	unsigned long long size;
@@ -186,8 +197,10 @@ struct pop3_outcome {
 	unsigned long uidls;        /* UIDL lines */
 	bool has_oldest;            /* the oldest message's date was read */
 	time_t oldest;
-	const char *oldest_from;    /* "Date" or "Received" */
-	char date_problem[320];     /* why the Date did not serve, "" if it did */
+	const char *oldest_from;    /* "Received" (when the last server took
+				     * it) or "Date" (the sender's clock) */
+	char date_problem[320];     /* why the Received did not serve, "" if
+				     * it did */
 	unsigned long examined;     /* messages whose headers the find read */
 	unsigned long found_n;      /* messages found */
 	unsigned long found[POP3_FOUND_MAX];
@@ -203,5 +216,12 @@ struct pop3_outcome {
  * text names the command ("LIST: connection closed by the server"). */
 int pop3_run(struct conn *c, const struct pop3_params *p, struct pop3_outcome *o,
 	     struct fail *f);
+
+/* Opens the connection cp describes (common/conn conn_open: the lookup,
+ * the connect and, with cp->tls, implicit TLS, each timed) and runs the
+ * session on it, then closes it.  Returns as pop3_run; a failure to
+ * connect leaves o->state at POP3_ST_CONNECT. */
+int pop3_session(const struct conn_params *cp, const struct pop3_params *p,
+		 struct pop3_outcome *o, struct fail *f);
 
 #endif

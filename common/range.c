@@ -251,3 +251,105 @@ enum state range_state(const struct range *warn, const struct range *crit,
 		return STATE_WARNING;
 	return STATE_OK;
 }
+
+/* A short decimal: "250", "41", "2.5", "0.25"; trailing zeros dropped. */
+static void short_number(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+	char *dot;
+
+	if (a < 1) {
+		snprintf(buf, len, "%.2g", v); /* "0.25", "0.001" */
+		return;
+	}
+	snprintf(buf, len, a >= 10 ? "%.0f" : "%.1f", v);
+	dot = strchr(buf, '.');
+	if (dot != NULL) {
+		char *end = buf + strlen(buf) - 1;
+
+		while (end > dot && *end == '0')
+			*end-- = '\0';
+		if (end == dot)
+			*end = '\0';
+	}
+}
+
+void unit_format(double v, enum unit_kind kind, char *buf, size_t len)
+{
+	static const struct { double from, scale; const char *name; } times[] = {
+		{ 2 * 86400, 86400, "d" }, { 7200, 3600, "h" }, { 120, 60, "min" },
+		{ 1, 1, "s" }, { 0, 1e-3, "ms" },
+	};
+	static const char *const sizes[] = { "B", "KB", "MB", "GB", "TB" };
+	char num[64];
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	switch (kind) {
+	case UNIT_TIME:
+		for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+			if (fabs(v) >= times[i].from || i + 1 == sizeof(times) / sizeof(times[0])) {
+				short_number(v / times[i].scale, num, sizeof(num));
+				snprintf(buf, len, "%s %s", num, times[i].name);
+				return;
+			}
+		break;
+	case UNIT_SIZE: {
+		int u = 0;
+
+		while (fabs(v) >= 1024 && u < 4) {
+			v /= 1024;
+			u++;
+		}
+		short_number(v, num, sizeof(num));
+		snprintf(buf, len, "%s %s", num, sizes[u]);
+		return;
+	}
+	case UNIT_PERCENT:
+		short_number(v, num, sizeof(num));
+		snprintf(buf, len, "%s%%", num);
+		return;
+	default:
+		number_format(v, buf, len);
+		return;
+	}
+}
+
+/* Why value alerts under r, "over 2 d", into buf. */
+static void breach_text(const struct range *r, double value, enum unit_kind kind, char *buf,
+			size_t len)
+{
+	char a[64], b[64];
+
+	unit_format(r->start, kind, a, sizeof(a));
+	unit_format(r->end, kind, b, sizeof(b));
+	if (r->inside) {
+		if (r->start_inf)
+			snprintf(buf, len, "at or under %s", b);
+		else if (r->end_inf)
+			snprintf(buf, len, "at or over %s", a);
+		else
+			snprintf(buf, len, "inside %s to %s", a, b);
+	} else if (!r->end_inf && value > r->end) {
+		snprintf(buf, len, "over %s", b);
+	} else {
+		snprintf(buf, len, "under %s", a);
+	}
+}
+
+enum state range_judge(const struct range *warn, const struct range *crit, double value,
+		       enum unit_kind kind, char *buf, size_t len)
+{
+	enum state s = range_state(warn, crit, value);
+	char why[160];
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (s == STATE_OK)
+		return s;
+	breach_text(s == STATE_CRITICAL ? crit : warn, value, kind, why, sizeof(why));
+	snprintf(buf, len, "%s %s", s == STATE_CRITICAL ? "critical" : "warning", why);
+	return s;
+}

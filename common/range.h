@@ -66,4 +66,15 @@ int number_format(double v, char *buf, size_t len);
 enum state range_state(const struct range *warn, const struct range *crit,
 		       double value);
 
+/* A value of kind for people: times in ms, s, min, h or d ("41.2 ms",
+ * "1.25 s", "21 d"), sizes in B to TB ("3.1 MB"), percent ("5%"), plain
+ * numbers as number_format; "unknown" for NaN. */
+void unit_format(double v, enum unit_kind kind, char *buf, size_t len);
+
+/* range_state, and when the state is not OK which limit was broken, into
+ * buf: "critical over 2 d", "warning under 10 MB", "critical inside 10 to
+ * 20"; "" when OK. */
+enum state range_judge(const struct range *warn, const struct range *crit, double value,
+		       enum unit_kind kind, char *buf, size_t len);
+
 #endif

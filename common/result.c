@@ -92,8 +92,10 @@ void result_free(struct result *res)
 {
 	if (res == NULL)
 		return;
-	for (size_t i = 0; i < res->nlines; i++)
+	for (size_t i = 0; i < res->nlines; i++) {
 		free(res->lines[i].text);
+		free(res->lines[i].brief);
+	}
 	for (size_t i = 0; i < res->nperf; i++)
 		free(res->perf[i].label);
 	free(res->lines);
@@ -167,7 +169,7 @@ static void add_line(struct result *res, enum state s, int level,
 		res->oom = true;
 		return;
 	}
-	res->lines[res->nlines++] = (struct result_line){ s, level, text };
+	res->lines[res->nlines++] = (struct result_line){ s, level, text, NULL, false };
 }
 
 void result_sub(struct result *res, enum state s, const char *fmt, ...)
@@ -180,6 +182,22 @@ void result_sub(struct result *res, enum state s, const char *fmt, ...)
 	result_raise(res, s);
 }
 
+void result_sub_brief(struct result *res, enum state s, const char *brief, const char *fmt,
+		      ...)
+{
+	va_list ap;
+	size_t n = res->nlines;
+
+	va_start(ap, fmt);
+	add_line(res, s, 0, fmt, ap);
+	va_end(ap);
+	result_raise(res, s);
+	if (res->nlines > n && brief != NULL) {
+		res->lines[n].brief = strdup(brief);
+		res->oom |= res->lines[n].brief == NULL;
+	}
+}
+
 void result_detail(struct result *res, int level, const char *fmt, ...)
 {
 	va_list ap;
@@ -187,6 +205,47 @@ void result_detail(struct result *res, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	add_line(res, STATE_OK, level < 1 ? 1 : level, fmt, ap);
 	va_end(ap);
+}
+
+void result_note(struct result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_line(res, STATE_OK, 0, fmt, ap);
+	va_end(ap);
+	if (res->nlines > 0 && res->lines[res->nlines - 1].level == 0)
+		res->lines[res->nlines - 1].note = true;
+}
+
+/* Sub-results in the order they are shown: worst state first. */
+const enum state result_display_order[RESULT_NORDER] = {
+	STATE_CRITICAL, STATE_WARNING, STATE_UNKNOWN, STATE_OK,
+};
+
+const char *result_problems(const struct result *res, size_t max, char *buf, size_t len)
+{
+	size_t used = 0, shown = 0, more = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t o = 0; o < RESULT_NORDER && result_display_order[o] != STATE_OK; o++)
+		for (size_t i = 0; i < res->nlines; i++) {
+			const struct result_line *l = &res->lines[i];
+
+			if (l->level != 0 || l->note || l->state != result_display_order[o])
+				continue;
+			if (shown == max || used >= len) {
+				more++;
+				continue;
+			}
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", shown ? "; " : "",
+						 l->brief ? l->brief : l->text);
+			shown++;
+		}
+	if (more > 0 && used < len)
+		snprintf(buf + used, len - used, " (and %zu more)", more);
+	return buf;
 }
 
 /* The size of one `uom` in the base unit; 0 for a unit perfdata may not

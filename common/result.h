@@ -43,10 +43,26 @@ void result_summary(struct result *res, const char *fmt, ...)
 void result_sub(struct result *res, enum state s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The same, with a shorter text for the status line (result_problems):
+ * "MX host x.test: no address" where the long output says more. */
+void result_sub_brief(struct result *res, enum state s, const char *brief, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
+
 /* Adds a long-output line shown only at verbosity >= `level` (1 for -v:
  * transcripts; 2 for -vv: timings and TLS details; 3 for -vvv). */
 void result_detail(struct result *res, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Adds a long-output line without a state, always shown after the
+ * sub-results (a usage hint). */
+void result_note(struct result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* What is wrong, for the status line: the (brief) texts of the sub-results
+ * that are not OK, worst first (in the order added within one state), joined by
+ * "; "; at most `max` of them, then "(and N more)".  "" when every
+ * sub-result is OK.  Returns buf. */
+const char *result_problems(const struct result *res, size_t max, char *buf, size_t len);
 
 /* One perfdata item.  Values are in the unit `uom` names (perfdata
  * guidelines: "", s, ms, us, %, B, KB, MB, GB, TB, c); NaN for a value that
@@ -73,9 +89,16 @@ const char *result_get_summary(const struct result *res);
 
 struct result_line {
 	enum state state; /* for sub-results */
-	int level;        /* 0: a sub-result; >= 1: a detail of that verbosity */
+	int level;        /* 0: a sub-result or a note; >= 1: a detail of that
+			   * verbosity */
 	char *text;
+	char *brief;      /* its text on the status line, NULL: text */
+	bool note;        /* a line without a state (result_note) */
 };
+/* The order sub-results are shown in: CRITICAL, WARNING, UNKNOWN, OK. */
+#define RESULT_NORDER 4
+extern const enum state result_display_order[RESULT_NORDER];
+
 size_t result_nlines(const struct result *res);
 const struct result_line *result_line(const struct result *res, size_t i);
 

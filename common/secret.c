@@ -33,6 +33,12 @@ static int keep(const char *text, size_t n, char *buf, size_t len, const char *f
 		fail_set(f, FAIL_INTERNAL, "the password %s holds a NUL byte", from);
 		return -1;
 	}
+	/* Sent inside a command line, a CR or LF would end that command and
+	 * start another one of the password's making. */
+	if (memchr(text, '\r', n) != NULL || memchr(text, '\n', n) != NULL) {
+		fail_set(f, FAIL_INTERNAL, "the password %s holds a CR or LF", from);
+		return -1;
+	}
 	memcpy(buf, text, n);
 	buf[n] = '\0';
 	return 0;
@@ -48,7 +54,9 @@ int secret_from_file(const char *path, char *buf, size_t len, struct fail *f)
 	int fd, rc;
 
 	snprintf(from, sizeof(from), "in '%s'", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, past
+	 * any deadline; a FIFO is then refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		fail_set(f, FAIL_INTERNAL, "cannot read the password file '%s': %s", path,
 			 strerror(errno));

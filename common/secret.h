@@ -12,7 +12,8 @@
 
 /* The first line of FILE, without its line end, into buf (len bytes, at
  * most SECRET_MAX).  Returns 0, or -1 with f set (FAIL_INTERNAL: missing,
- * unreadable, empty, too long, holds a NUL byte).  The file's name is in
+ * unreadable, not a regular file (a FIFO is never waited on), empty, too
+ * long, holds a NUL, CR or LF byte).  The file's name is in
  * the message; its content never is. */
 int secret_from_file(const char *path, char *buf, size_t len, struct fail *f);
 

@@ -1,7 +1,7 @@
 #include "smtp.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,9 +162,10 @@ static const char *const state_names[SMTP_LAST] = {
 	[SMTP_DONE] = "done",
 };
 
-/* The perfdata stage each state's time counts in (STAGE_LAST: none). */
+/* The perfdata stage each state's time counts in (STAGE_LAST: none; the
+ * connect times its stages itself). */
 static const enum smtp_stage state_stage[SMTP_LAST] = {
-	[SMTP_CONNECT] = STAGE_CONNECT,
+	[SMTP_CONNECT] = STAGE_LAST,
 	[SMTP_TLS] = STAGE_TLS,
 	[SMTP_BANNER] = STAGE_BANNER,
 	[SMTP_EHLO] = STAGE_EHLO,
@@ -188,6 +189,18 @@ const char *const smtp_stage_labels[STAGE_LAST] = {
 const char *smtp_state_name(enum smtp_state s)
 {
 	return (unsigned)s < SMTP_LAST ? state_names[s] : "?";
+}
+
+bool smtp_stage_wanted(const struct smtp_params *p, enum smtp_stage stage)
+{
+	switch (stage) {
+	case STAGE_TLS: return p->implicit_tls || p->starttls;
+	case STAGE_AUTH: return p->user != NULL;
+	case STAGE_MAIL: return p->from != NULL;
+	case STAGE_RCPT: return p->nrcpt > 0;
+	case STAGE_DATA: return p->data;
+	default: return stage < STAGE_LAST;
+	}
 }
 
 struct session {
@@ -276,26 +289,32 @@ static enum smtp_state after_hello(const struct session *s)
 	return SMTP_QUIT;
 }
 
+/* Connects (and with -s handshakes); times both stages itself. */
 static enum smtp_state do_connect(struct session *s)
 {
 	const struct smtp_params *p = s->p;
+	struct smtp_outcome *o = s->o;
+	struct conn_stages st;
 
-	s->c = conn_connect(p->addrs, &(struct conn_params){
-				.deadline = p->deadline,
-				.max_line = SMTP_MAX_LINE,
-				.transcript = p->transcript,
-			    }, NULL, &s->o->fail);
+	s->c = conn_open(&(struct conn_params){
+				 .deadline = p->deadline,
+				 .max_line = SMTP_MAX_LINE,
+				 .transcript = p->transcript,
+				 .tls = p->implicit_tls ? p->tls : NULL,
+				 .resolver = p->resolver,
+				 .host = p->host,
+				 .addrs = p->addrs,
+				 .port = p->port,
+				 .family = p->family,
+			 }, &st, &o->tls_info, &o->fail);
+	o->stage_run[STAGE_CONNECT] = !isnan(st.connect_s);
+	o->stage_s[STAGE_CONNECT] = o->stage_run[STAGE_CONNECT] ? st.connect_s : 0;
+	o->stage_run[STAGE_TLS] = !isnan(st.tls_s);
+	o->stage_s[STAGE_TLS] = o->stage_run[STAGE_TLS] ? st.tls_s : 0;
 	if (s->c == NULL)
-		return failed(s, SMTP_CONNECT);
-	snprintf(s->o->peer, sizeof(s->o->peer), "%s", conn_peer(s->c));
-	return p->implicit_tls ? SMTP_TLS : SMTP_BANNER;
-}
-
-static enum smtp_state do_tls(struct session *s)
-{
-	if (conn_starttls(s->c, s->p->tls, &s->o->tls_info, &s->o->fail) < 0)
-		return failed(s, SMTP_TLS);
-	s->o->tls = true;
+		return failed(s, isnan(st.connect_s) ? SMTP_CONNECT : SMTP_TLS);
+	snprintf(o->peer, sizeof(o->peer), "%s", conn_peer(s->c));
+	o->tls = conn_is_tls(s->c);
 	return SMTP_BANNER;
 }
 
@@ -531,12 +550,11 @@ static enum smtp_state do_relay(struct session *s)
 	const char *senders[SMTP_MAX_RELAY];
 	const char *server = p->server_name;
 	struct smtp_outcome *o = s->o;
-	unsigned char ip[16];
 	char named[256];
 
 	/* An address is no domain for user%domain@server: use the name the
 	 * server gave in its banner, else an address literal. */
-	if (inet_pton(AF_INET, server, ip) == 1 || inet_pton(AF_INET6, server, ip) == 1) {
+	if (addr_is_literal(server)) {
 		size_t n = strcspn(o->banner, " ");
 
 		if (n > 0 && n < sizeof(named) && strchr(o->banner, '.') != NULL)
@@ -610,7 +628,6 @@ static enum smtp_state step(struct session *s, enum smtp_state st)
 {
 	switch (st) {
 	case SMTP_CONNECT: return do_connect(s);
-	case SMTP_TLS: return do_tls(s);
 	case SMTP_BANNER: return do_banner(s);
 	case SMTP_EHLO:
 	case SMTP_HELO:
@@ -641,7 +658,7 @@ int smtp_dialogue(const struct smtp_params *p, struct smtp_outcome *o)
 		enum smtp_stage stage = state_stage[st];
 
 		if (stage != STAGE_LAST) {
-			o->stage_s[stage] += (double)(mono_now_ns() - t0) / 1e9;
+			o->stage_s[stage] += mono_since_s(t0);
 			o->stage_run[stage] = true;
 		}
 		st = next;
@@ -657,7 +674,7 @@ int smtp_dialogue(const struct smtp_params *p, struct smtp_outcome *o)
 				o->quit_code = s.r.code;
 		}
 	}
-	o->total_s = (double)(mono_now_ns() - start) / 1e9;
+	o->total_s = mono_since_s(start);
 	/* A stage that failed measured nothing worth graphing: perfdata says U. */
 	if (o->failed_at != SMTP_DONE && state_stage[o->failed_at] != STAGE_LAST)
 		o->stage_run[state_stage[o->failed_at]] = false;

@@ -68,7 +68,7 @@ void smtp_queue_id(const char *text, char *out, size_t len);
 /* ---- the dialogue ------------------------------------------------------- */
 
 enum smtp_state {
-	SMTP_CONNECT,
+	SMTP_CONNECT,   /* the name lookup and the TCP connect */
 	SMTP_TLS,       /* the handshake of implicit TLS (-s) */
 	SMTP_BANNER,
 	SMTP_EHLO,
@@ -96,9 +96,20 @@ enum smtp_stage {
 };
 extern const char *const smtp_stage_labels[STAGE_LAST];
 
+struct smtp_params;
+
+/* Whether a dialogue run with p goes through stage at all when nothing
+ * fails: the stages its options ask for (perfdata has a label for each
+ * such stage, and no other). */
+bool smtp_stage_wanted(const struct smtp_params *p, enum smtp_stage stage);
+
 struct smtp_params {
 	const struct deadline *deadline; /* the run's budget */
-	const struct addr_list *addrs;   /* where to connect, in order */
+	struct resolver *resolver;       /* looks host up */
+	const char *host;                /* the server: a name or an address */
+	const struct addr_list *addrs;   /* instead of host: its addresses */
+	int port;
+	int family;                      /* AF_UNSPEC, AF_INET, AF_INET6 */
 	struct transcript *transcript;   /* C:/S: record, or NULL */
 	const struct tls_params *tls;    /* for STARTTLS or implicit TLS */
 	bool implicit_tls;               /* -s: TLS from the first byte */
@@ -128,7 +139,7 @@ struct smtp_outcome {
 	double stage_s[STAGE_LAST];
 	bool stage_run[STAGE_LAST];
 	double total_s;
-	char peer[INET6_ADDRSTRLEN + 10];
+	char peer[ADDR_TEXT_MAX];
 	int banner_code;
 	char banner[SMTP_MAX_LINE + 1];       /* its first line */
 	char banner_all[2 * SMTP_MAX_LINE];   /* all its lines, joined by spaces */

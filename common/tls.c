@@ -2,13 +2,24 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "range.h"
+
+#define CA_FILE_MAX (4 * 1024 * 1024) /* largest --ca-file read */
 
 struct tls {
 	SSL_CTX *ctx;
@@ -16,11 +27,82 @@ struct tls {
 	int fd;
 };
 
-static bool is_ip_literal(const char *host)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
+/* ---- a socket BIO that never raises SIGPIPE ------------------------------ */
 
-	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+/* OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the
+ * peer has gone; this one sends with MSG_NOSIGNAL, so no plugin needs to
+ * touch the process's signal handling. */
+static int bio_write(BIO *b, const char *buf, int len)
+{
+	int fd = (int)(intptr_t)BIO_get_data(b);
+	ssize_t n = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
+
+	BIO_clear_retry_flags(b);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static int bio_read(BIO *b, char *buf, int len)
+{
+	int fd = (int)(intptr_t)BIO_get_data(b);
+	ssize_t n = recv(fd, buf, (size_t)len, 0);
+
+	BIO_clear_retry_flags(b);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_read(b);
+	return (int)n;
+}
+
+static int bio_puts(BIO *b, const char *s)
+{
+	return bio_write(b, s, (int)strlen(s));
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_C_GET_FD:
+		if (ptr != NULL)
+			*(int *)ptr = (int)(intptr_t)BIO_get_data(b);
+		return (long)(intptr_t)BIO_get_data(b);
+	default:
+		return 0;
+	}
+}
+
+static int bio_create(BIO *b)
+{
+	BIO_set_data(b, (void *)(intptr_t)-1);
+	return 1;
+}
+
+/* A BIO on fd (which it does not close); NULL when out of memory. */
+static BIO *nosigpipe_bio(int fd)
+{
+	static BIO_METHOD *method;
+	BIO *b;
+
+	if (method == NULL) {
+		method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+				      BIO_TYPE_DESCRIPTOR, "netcheck socket");
+		if (method == NULL || !BIO_meth_set_write(method, bio_write) ||
+		    !BIO_meth_set_read(method, bio_read) || !BIO_meth_set_puts(method, bio_puts) ||
+		    !BIO_meth_set_ctrl(method, bio_ctrl) || !BIO_meth_set_create(method, bio_create)) {
+			BIO_meth_free(method);
+			method = NULL;
+			return NULL;
+		}
+	}
+	b = BIO_new(method);
+	if (b != NULL) {
+		BIO_set_data(b, (void *)(intptr_t)fd);
+		BIO_set_init(b, 1);
+	}
+	return b;
 }
 
 /* The last OpenSSL error as text, or `otherwise`. */
@@ -39,8 +121,7 @@ static const char *ssl_error_text(char *buf, size_t len, const char *otherwise)
 static int wait_io(struct tls *t, int ssl_err, const struct deadline *d, struct fail *f,
 		   const char *doing)
 {
-	struct pollfd p = { .fd = t->fd, .events = ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
-	int n = deadline_poll(d, &p, 1, -1);
+	int n = deadline_wait_fd(d, t->fd, ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, -1);
 
 	if (n > 0)
 		return 0;
@@ -49,6 +130,75 @@ static int wait_io(struct tls *t, int ssl_err, const struct deadline *d, struct 
 	else
 		fail_set(f, FAIL_CONN, "poll failed %s: %s", doing, strerror(errno));
 	return -1;
+}
+
+/* Reads the CA file ourselves: open(2) of a FIFO would block until a
+ * writer came, past any deadline, and OpenSSL would open it so.  Only a
+ * regular file of at most CA_FILE_MAX bytes is taken. */
+static int load_ca_file(SSL_CTX *ctx, const char *path, struct fail *f)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int added = 0;
+
+	if (fd < 0) {
+		fail_set(f, FAIL_INTERNAL, "cannot read CA file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CA_FILE_MAX) {
+		const char *why = "larger than 4 MB";
+
+		if (fstat(fd, &st) < 0)
+			why = strerror(errno);
+		else if (!S_ISREG(st.st_mode))
+			why = "not a regular file";
+		fail_set(f, FAIL_INTERNAL, "cannot read CA file '%s': %s", path, why);
+		close(fd);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	while (buf != NULL && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (buf != NULL) {
+		BIO *mem = BIO_new_mem_buf(buf, (int)got);
+		STACK_OF(X509_INFO) *infos = mem ? PEM_X509_INFO_read_bio(mem, NULL, NULL, NULL) : NULL;
+		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+
+		for (int i = 0; infos != NULL && i < sk_X509_INFO_num(infos); i++) {
+			X509_INFO *xi = sk_X509_INFO_value(infos, i);
+
+			if (xi->x509 != NULL && X509_STORE_add_cert(store, xi->x509) == 1)
+				added++;
+		}
+		sk_X509_INFO_pop_free(infos, X509_INFO_free);
+		BIO_free(mem);
+		free(buf);
+	}
+	ERR_clear_error();
+	if (added == 0) {
+		fail_set(f, FAIL_INTERNAL, "cannot read CA file '%s': no certificates in it", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether an OpenSSL error says the peer sent no TLS record at all: what
+ * a plaintext greeting ("+OK", "220 ") looks like to a TLS client. */
+static bool not_tls(unsigned long e)
+{
+	int reason = ERR_GET_REASON(e);
+
+	return ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	       (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+		reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_HTTP_REQUEST);
 }
 
 static SSL_CTX *make_ctx(const struct tls_params *p, struct fail *f)
@@ -64,9 +214,7 @@ static SSL_CTX *make_ctx(const struct tls_params *p, struct fail *f)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (p->ca_file != NULL) {
-		if (SSL_CTX_load_verify_file(ctx, p->ca_file) != 1) {
-			fail_set(f, FAIL_INTERNAL, "cannot read CA file '%s': %s", p->ca_file,
-				 ssl_error_text(err, sizeof(err), "no certificates in it"));
+		if (load_ca_file(ctx, p->ca_file, f) < 0) {
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
@@ -173,6 +321,7 @@ struct tls *tls_handshake(int fd, const struct tls_params *p, const struct deadl
 {
 	struct tls *t = calloc(1, sizeof(*t));
 	char err[256];
+	BIO *bio;
 
 	memset(info, 0, sizeof(*info));
 	if (t == NULL) {
@@ -184,17 +333,26 @@ struct tls *tls_handshake(int fd, const struct tls_params *p, const struct deadl
 	if (t->ctx == NULL)
 		goto fail;
 	t->ssl = SSL_new(t->ctx);
-	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
+	bio = t->ssl != NULL ? nosigpipe_bio(fd) : NULL;
+	if (bio == NULL) {
 		fail_set(f, FAIL_INTERNAL, "cannot start TLS: %s",
 			 ssl_error_text(err, sizeof(err), "out of memory"));
 		goto fail;
 	}
+	SSL_set_bio(t->ssl, bio, bio);
 	SSL_set_verify(t->ssl, SSL_VERIFY_NONE, NULL); /* judged below, with facts */
-	if (p->host != NULL && is_ip_literal(p->host)) {
+	if (p->host != NULL && addr_is_literal(p->host)) {
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), p->host);
 	} else if (p->host != NULL) {
-		SSL_set_tlsext_host_name(t->ssl, p->host);
-		SSL_set1_host(t->ssl, p->host);
+		/* "mail.example.com." is fully qualified; SNI and the name in
+		 * the certificate never carry the final dot. */
+		char name[256];
+		size_t n = strlen(p->host);
+
+		snprintf(name, sizeof(name), "%.*s", (int)(n > 1 && p->host[n - 1] == '.' ? n - 1 : n),
+			 p->host);
+		SSL_set_tlsext_host_name(t->ssl, name);
+		SSL_set1_host(t->ssl, name);
 	}
 	for (;;) {
 		int rc = SSL_connect(t->ssl), e;
@@ -212,6 +370,9 @@ struct tls *tls_handshake(int fd, const struct tls_params *p, const struct deadl
 		else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
 			fail_set(f, FAIL_TLS,
 				 "TLS handshake failed: the server closed the connection");
+		else if ((info->plaintext = not_tls(ERR_peek_last_error())))
+			fail_set(f, FAIL_TLS, "TLS handshake failed: the server answered with "
+				 "plaintext, not TLS (%s)", ssl_error_text(err, sizeof(err), "?"));
 		else
 			fail_set(f, FAIL_TLS, "TLS handshake failed: %s",
 				 ssl_error_text(err, sizeof(err), "unknown error"));
@@ -242,6 +403,12 @@ long tls_read(struct tls *t, void *buf, size_t len, const struct deadline *d,
 		size_t got = 0;
 		int e;
 
+		/* Also while data keeps coming: a server that streams without
+		 * pause must not hold the run past its deadline. */
+		if (deadline_expired(d)) {
+			fail_set(f, FAIL_TIMEOUT, "timed out waiting for the server");
+			return -1;
+		}
 		if (SSL_read_ex(t->ssl, buf, len, &got) == 1)
 			return (long)got;
 		e = SSL_get_error(t->ssl, 0);
@@ -332,8 +499,48 @@ enum state tls_expiry_state(const struct tls_info *info, double warn_days,
 	if (info->days_left < 0)
 		snprintf(text, len, "certificate %s expired %s (%.1f days ago)", info->subject,
 			 date, floor(-info->days_left * 10 + 1e-9) / 10);
-	else
+	else if (s == STATE_OK)
 		snprintf(text, len, "certificate %s expires %s (%.1f days)", info->subject,
 			 date, floor(info->days_left * 10 + 1e-9) / 10);
+	else
+		snprintf(text, len, "certificate %s expires %s (%.1f days, %s under %g days)",
+			 info->subject, date, floor(info->days_left * 10 + 1e-9) / 10,
+			 s == STATE_CRITICAL ? "critical" : "warning",
+			 s == STATE_CRITICAL ? crit_days : warn_days);
 	return s;
+}
+
+enum state tls_report(struct result *res, const char *what, const struct tls_info *info,
+		      bool up, double warn_days, double crit_days)
+{
+	enum state s = STATE_OK;
+	char text[700];
+
+	if (up)
+		result_detail(res, 2, "%s %s, %s", what, info->version, info->cipher);
+	if (!info->has_cert)
+		return s;
+	if (up && !info->verified)
+		result_sub(res, STATE_OK, "certificate not verified (--insecure): %s",
+			   info->verify_error);
+	if (warn_days >= 0 || crit_days >= 0 || info->days_left < 0) {
+		s = tls_expiry_state(info, warn_days, crit_days, text, sizeof(text));
+		result_sub(res, s, "%s", text);
+	}
+	result_detail(res, 2, "certificate: subject %s; issuer %s; %s", info->subject,
+		      info->issuer, info->sans);
+	return s;
+}
+
+void tls_perfdata(struct result *res, const struct tls_info *info, double warn_days,
+		  double crit_days)
+{
+	/* "30:": an alert below 30 days ("d" is no perfdata unit: the value is
+	 * a plain number of days). */
+	struct range w = { .start = warn_days, .end_inf = true };
+	struct range c = { .start = crit_days, .end_inf = true };
+
+	result_perf(res, &(struct perf){ "cert_days", info && info->has_cert ? info->days_left : NAN,
+					 "", warn_days >= 0 ? &w : NULL,
+					 crit_days >= 0 ? &c : NULL, NAN, NAN });
 }

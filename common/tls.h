@@ -33,6 +33,9 @@ struct tls_info {
 	bool has_cert;
 	bool verified;       /* chain and name verified */
 	char verify_error[160]; /* why not, when !verified */
+	bool plaintext;      /* the handshake failed because the server sent
+			      * something that is no TLS record (a plaintext
+			      * greeting: the port does not speak implicit TLS) */
 };
 
 /* Handshakes as a client on the connected, non-blocking socket fd, within
@@ -61,9 +64,24 @@ void tls_free(struct tls *t);
 /* The state of the certificate's expiry against thresholds in days (a
  * negative threshold is none; an expired certificate is CRITICAL in any
  * case), with a sentence naming the certificate and its date, in days
- * rounded down to a tenth: "certificate CN=mail.test expires 2026-12-01
- * 00:00 UTC (9.4 days)". */
+ * rounded down to a tenth, and the limit it broke: "certificate
+ * CN=mail.test expires 2026-12-01 00:00 UTC (9.4 days, warning under 30
+ * days)". */
 enum state tls_expiry_state(const struct tls_info *info, double warn_days,
 			    double crit_days, char *text, size_t len);
+
+/* What every check reports of a handshake, the same way: that the
+ * certificate was not verified (when the session is up, so under
+ * --insecure, with why), its expiry (a sub-result when a threshold is
+ * given or it has expired; also after a failed verification), and at -vv
+ * the version, cipher, subject, issuer and names.  `what` names the TLS
+ * ("STARTTLS", "TLS").  Returns the expiry state. */
+enum state tls_report(struct result *res, const char *what, const struct tls_info *info,
+		      bool up, double warn_days, double crit_days);
+
+/* The cert_days perfdata item: days left, with the thresholds as warn and
+ * crit ranges ("30:", "7:"); U when there is no certificate. */
+void tls_perfdata(struct result *res, const struct tls_info *info, double warn_days,
+		  double crit_days);
 
 #endif

@@ -1,6 +1,7 @@
 #include "transcript.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@ struct transcript {
 	int64_t start_ns;
 	struct entry *e;
 	size_t n, cap;
+	size_t bytes;   /* text kept */
+	size_t dropped; /* lines not kept: over the caps, or out of memory */
 };
 
 struct transcript *transcript_new(void)
@@ -41,21 +44,38 @@ void transcript_restart(struct transcript *t)
 		t->start_ns = mono_now_ns();
 }
 
+/* Whether one more line of len bytes may be kept; counts it when not. */
+static bool room_for(struct transcript *t, size_t len)
+{
+	if (t->n < TRANSCRIPT_MAX_LINES && t->bytes + len <= TRANSCRIPT_MAX_BYTES)
+		return true;
+	t->dropped++;
+	return false;
+}
+
 static void add(struct transcript *t, char *text)
 {
-	if (text == NULL)
+	if (text == NULL) {
+		t->dropped++;
 		return;
+	}
+	if (!room_for(t, strlen(text))) {
+		free(text);
+		return;
+	}
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 32;
 		struct entry *ne = realloc(t->e, ncap * sizeof(*ne));
 
 		if (ne == NULL) {
 			free(text);
+			t->dropped++;
 			return;
 		}
 		t->e = ne;
 		t->cap = ncap;
 	}
+	t->bytes += strlen(text);
 	t->e[t->n++] = (struct entry){ mono_now_ns() - t->start_ns, text };
 }
 
@@ -63,7 +83,7 @@ void transcript_line(struct transcript *t, char who, const char *line, size_t le
 {
 	char *text, *p;
 
-	if (t == NULL)
+	if (t == NULL || !room_for(t, 3 + len))
 		return;
 	/* Worst case every byte becomes \xHH. */
 	text = malloc(4 + 4 * len + 1);
@@ -116,11 +136,14 @@ void transcript_to_result(const struct transcript *t, struct result *res, int le
 {
 	for (size_t i = 0; t != NULL && i < t->n; i++) {
 		if (with_times)
-			result_detail(res, level, "%8.1f ms %s", (double)t->e[i].ns / 1e6,
+			result_detail(res, level, "%8.1f ms %s", (double)t->e[i].ns / NS_PER_MS,
 				      t->e[i].text);
 		else
 			result_detail(res, level, "%s", t->e[i].text);
 	}
+	if (t != NULL && t->dropped > 0)
+		result_detail(res, level, "-- %zu more lines not kept (a run keeps %d lines, %d KB)",
+			      t->dropped, TRANSCRIPT_MAX_LINES, TRANSCRIPT_MAX_BYTES / 1024);
 }
 
 char *transcript_mask(const char *line, size_t keep, char *buf, size_t len)

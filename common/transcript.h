@@ -11,8 +11,13 @@
 
 struct transcript;
 
+/* What one run's transcript keeps at most; later lines are counted, not
+ * kept, and the count is shown at the end. */
+#define TRANSCRIPT_MAX_LINES 2000
+#define TRANSCRIPT_MAX_BYTES (512 * 1024)
+
 /* A new, empty transcript; times are counted from now.  NULL when out of
- * memory. */
+ * memory.  A plugin makes one only when it will print it (-v). */
 struct transcript *transcript_new(void);
 void transcript_free(struct transcript *t);
 
@@ -27,12 +32,13 @@ void transcript_line(struct transcript *t, char who, const char *line, size_t le
 void transcript_note(struct transcript *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Number of lines, and line i ("C: EHLO x" with its time when asked). */
+/* Number of lines kept, and line i ("C: EHLO x"). */
 size_t transcript_count(const struct transcript *t);
 const char *transcript_get(const struct transcript *t, size_t i);
 
 /* Adds every line to res as details of verbosity `level`, each prefixed by
- * the milliseconds since connect when with_times is set. */
+ * the milliseconds since connect when with_times is set, and then how many
+ * lines the cap left out. */
 void transcript_to_result(const struct transcript *t, struct result *res, int level,
 			  int with_times);
 

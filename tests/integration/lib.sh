@@ -4,7 +4,8 @@
 # own subshell with `set -e`: the first assertion that fails ends it.
 #   run CMD ARGS...      runs CMD, sets $out (stdout), $err (stderr), $rc,
 #                        $status_line (first line of stdout), $perf (the
-#                        perfdata after the first '|' of the status line)
+#                        perfdata after the first '|' of the status line),
+#                        $RUN_ARGS (CMD ARGS..., an array)
 #   expect_rc N          exit code must be N
 #   expect_status RE     the status line must match the extended regex RE
 #   expect_out RE        some line of stdout must match RE
@@ -51,6 +52,7 @@ need_lab() {
 
 run() {
 	local errf
+	RUN_ARGS=("$@")
 	errf=$(mktemp)
 	set +e
 	out=$("$@" 2>"$errf")

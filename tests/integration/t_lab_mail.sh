@@ -256,7 +256,7 @@ s_client() {
 	out=$(timeout 15 openssl s_client -connect "$SMTP_HOST:$port" -starttls smtp \
 		-CAfile "$LAB_CA" -showcerts "$@" </dev/null 2>&1) || true
 	cert=$(sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p;/END CERTIFICATE/q' <<<"$out")
-	[ -n "$cert" ] || { fail "no certificate from port $port"; printf '%s\n' "$out" | tail -n 5 >&2; return 1; }
+	[ -n "$cert" ] || { complain "no certificate from port $port"; printf '%s\n' "$out" | tail -n 5 >&2; return 1; }
 }
 fingerprint() { openssl x509 -noout -fingerprint -sha256; }
 

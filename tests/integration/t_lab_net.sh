@@ -21,7 +21,7 @@ lab_up() {
 	if ! "$NETLAB" up "$@" >"$envf" 2>"$envf.err"; then
 		cat "$envf.err" >&2
 		rm -f "$envf" "$envf.err"
-		fail "netlab up $* failed"
+		complain "netlab up $* failed"
 		return 1
 	fi
 	# shellcheck disable=SC1090
@@ -29,9 +29,9 @@ lab_up() {
 	rm -f "$envf" "$envf.err"
 	# Nothing may be sent unless the chain is really there.
 	[ -n "${NET_SRC_NS:-}" ] && ip netns list | grep -q "^$NET_SRC_NS\\b" ||
-		{ fail "source namespace '${NET_SRC_NS:-}' is missing"; return 1; }
+		{ complain "source namespace '${NET_SRC_NS:-}' is missing"; return 1; }
 	ip netns list | grep -q "^$NET_DST_NS\\b" ||
-		{ fail "destination namespace '$NET_DST_NS' is missing"; return 1; }
+		{ complain "destination namespace '$NET_DST_NS' is missing"; return 1; }
 }
 
 in_src() { timeout 30 ip netns exec "$NET_SRC_NS" "$@"; }
@@ -50,7 +50,7 @@ want_hops() { # expected addresses, space separated
 	want=$(tr ' ' '\n' <<<"$1")
 	got=$(hops)
 	[ "$want" = "$got" ] && return 0
-	fail "hops differ: want [$(echo $want)] got [$(echo $got)]"
+	complain "hops differ: want [$(echo $want)] got [$(echo $got)]"
 	printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
 	return 1
 }
@@ -115,7 +115,7 @@ test_unreach_router_says_bang_n() {
 		# r2 answers the probes that reach it with TTL to spare: !N, and
 		# traceroute stops there
 		want_hops "${!r1} ${!r2} ${!r2}"
-		grep -Eq "^ *3 +${!r2} .*!N" <<<"$out" || { fail "no !N from router 2 (IPv$fam)"; printf '%s\n' "$out" >&2; return 1; }
+		grep -Eq "^ *3 +${!r2} .*!N" <<<"$out" || { complain "no !N from router 2 (IPv$fam)"; printf '%s\n' "$out" >&2; return 1; }
 	done
 }
 
@@ -128,8 +128,8 @@ test_loop_repeats_addresses() {
 		local n_hops repeated
 		n_hops=$(hops | grep -vc '^\*$' || true)
 		repeated=$(hops | grep -v '^\*$' | sort | uniq -d | wc -l)
-		[ "$n_hops" = 9 ] || { fail "IPv$fam: want 9 answering hops in a loop, got $n_hops"; printf '%s\n' "$out" >&2; return 1; }
-		[ "$repeated" -ge 2 ] || { fail "IPv$fam: no repeating addresses"; printf '%s\n' "$out" >&2; return 1; }
+		[ "$n_hops" = 9 ] || { complain "IPv$fam: want 9 answering hops in a loop, got $n_hops"; printf '%s\n' "$out" >&2; return 1; }
+		[ "$repeated" -ge 2 ] || { complain "IPv$fam: no repeating addresses"; printf '%s\n' "$out" >&2; return 1; }
 		! hops | grep -qxF "${!dst}" || fail "IPv$fam: the destination answered through a loop"
 		# the loop is between the last two routers
 		[ "$(hops | sed -n 6p)" = "$(hops | sed -n 4p)" ] || fail "IPv$fam: hop 6 is not hop 4 again"
@@ -166,7 +166,7 @@ test_responder_delay_shows_in_ping() {
 	for fam in 4 6; do
 		local dst=NET_DST$fam
 		pings "-$fam" "${!dst}" 5
-		[ "$(received)" = 5 ] || { fail "IPv$fam: $(received) of 5 replies"; printf '%s\n' "$out" >&2; return 1; }
+		[ "$(received)" = 5 ] || { complain "IPv$fam: $(received) of 5 replies"; printf '%s\n' "$out" >&2; return 1; }
 		min=$(rtts | head -n 1)
 		med=$(rtts | median)
 		awk -v m="$min" 'BEGIN { exit !(m >= 200) }' || fail "IPv$fam: min rtt $min ms < 200 ms"
@@ -197,7 +197,7 @@ test_responder_duplicates_show_as_dup() {
 		[ "$(received)" = 4 ] || fail "IPv$fam: $(received) of 4 replies"
 		dups=$(grep -c 'DUP!' <<<"$out" || true)
 		# two copies of every reply; those of the last one may come after ping ended
-		[ "$dups" -ge 6 ] && [ "$dups" -le 8 ] || { fail "IPv$fam: $dups DUP! lines for 4 pings with dup=2"; printf '%s\n' "$out" >&2; return 1; }
+		[ "$dups" -ge 6 ] && [ "$dups" -le 8 ] || { complain "IPv$fam: $dups DUP! lines for 4 pings with dup=2"; printf '%s\n' "$out" >&2; return 1; }
 	done
 }
 
@@ -225,7 +225,7 @@ test_responder_corrupts_replies() {
 	for fam in 4 6; do
 		local dst=NET_DST$fam
 		pings "-$fam" "${!dst}" 2
-		grep -q 'wrong data byte' <<<"$out" || { fail "IPv$fam: ping saw no mangled payload"; printf '%s\n' "$out" >&2; return 1; }
+		grep -q 'wrong data byte' <<<"$out" || { complain "IPv$fam: ping saw no mangled payload"; printf '%s\n' "$out" >&2; return 1; }
 	done
 }
 

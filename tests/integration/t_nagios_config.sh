@@ -164,5 +164,5 @@ test_nagios_core_runs_a_plugin_and_keeps_its_perfdata() {
 		fail "unexpected output: $status"
 	grep -qE $'^\tperformance_data=connect=[0-9.]+s;;;0 banner=' <<<"$status" ||
 		fail "perfdata not kept: $status"
-	grep -qE 'cert_days=[0-9.]+$' <<<"$status" || fail "no cert_days: $status"
+	grep -qE 'cert_days=[0-9.]+;30:;7:$' <<<"$status" || fail "no cert_days with -D's thresholds: $status"
 }

@@ -6,7 +6,18 @@
 . "$TOP/tests/fake/lib.sh"
 
 POP=$CHECKS/check_pop3_mailbox
-LABELS=(messages size largest oldest connect greeting tls auth stat total)
+# The perfdata labels follow from the options of the run (DESIGN.md): tls
+# and cert_days only with TLS (-S or --starttls); the whole run is time.
+pop_labels() {
+	local a tls=''
+	for a in "${RUN_ARGS[@]}"; do
+		case $a in -S|--ssl|--tls|--starttls) tls=1 ;; esac
+	done
+	printf '%s\n' messages size largest oldest connect greeting ${tls:+tls} auth stat time \
+		${tls:+cert_days}
+}
+# shellcheck disable=SC2046 # one label a word
+expect_pop_labels() { expect_perf_labels $(pop_labels); }
 
 # perf_value LABEL: the value of a perfdata item, without its unit.
 perf_value() {
@@ -20,20 +31,20 @@ expect_perf() {
 	local got
 	got=$(perf_value "$1")
 	[ "$got" = "$2" ] && return 0
-	fail "perfdata $1 is '$got', want '$2'"; show_run; return 1
+	complain "perfdata $1 is '$got', want '$2'"; show_run; return 1
 }
 
 # The password must never show, whatever the verbosity or format.
 expect_no_password() {
 	if grep -qF -- "$1" <<<"$out$err"; then
-		fail "the password appears in the output"; show_run; return 1
+		complain "the password appears in the output"; show_run; return 1
 	fi
 }
 
 lab_pop() { # lab_pop USER ARGS...: a run against the lab over STLS
 	local user=$1; shift
 	local pwvar=LAB_PWFILE_${user^^}
-	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" -S --ca-file "$LAB_CA" -U "$user" \
+	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" --starttls --ca-file "$LAB_CA" -U "$user" \
 		--password-file "${!pwvar}" "$@"
 }
 
@@ -50,12 +61,12 @@ test_pop3_lab_seeded_counts_sizes_and_ages_stls_and_pop3s() {
 				lab_pop "$user"
 				expect_status "^POP3 OK - $user@127\.0\.0\.1:$POP3_PORT: ${!cnt} messages?, .*STLS TLSv1\.[23], [0-9]+ ms \|"
 			else
-				run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -s --ca-file "$LAB_CA" \
+				run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S --ca-file "$LAB_CA" \
 					-U "$user" --password-file "${!pwvar}"
 				expect_status "^POP3 OK - $user@127\.0\.0\.1:$POP3S_PORT: ${!cnt} messages?, .*, TLSv1\.[23], [0-9]+ ms \|"
 			fi
 			expect_rc 0
-			expect_perf_labels "${LABELS[@]}"
+			expect_pop_labels
 			expect_perf messages "${!cnt}"
 			expect_perf size "${!bytes}"
 		done
@@ -73,29 +84,37 @@ test_pop3_lab_seeded_counts_sizes_and_ages_stls_and_pop3s() {
 	[ "$age" -ge "$POP3_ALICE_OLDEST_SECONDS" ] && [ "$age" -lt $((POP3_ALICE_OLDEST_SECONDS + 3600)) ] ||
 		fail "alice's oldest is $age s, want about $POP3_ALICE_OLDEST_SECONDS"
 	expect_perf largest 18833
-	expect_status "oldest 3 h"
+	expect_status "oldest 3(\\.[0-9])? h"
+	# An empty mailbox: nothing waits, the oldest age is 0 (never U on a
+	# healthy run: Icinga 2 would warn about it).
 	lab_pop empty
-	expect_perf oldest U
+	expect_perf oldest 0
 	expect_perf largest 0
+	[[ $perf != *"=U"* ]] || fail "a U on an OK run: $perf"
 }
 
 test_pop3_lab_thresholds() {
 	need_lab
 	lab_pop alice -w 2 -c 5
 	expect_rc 1
-	expect_out '^\[WARNING\] 3 messages$'
+	expect_out '^\[WARNING\] 3 messages \(warning over 2\)$'
+	expect_status '^POP3 WARNING - alice@127\.0\.0\.1:[0-9]+: 3 messages \(warning over 2\); 3 messages, '
 	lab_pop alice -w 1 -c 2
 	expect_rc 2
+	expect_status '^POP3 CRITICAL - alice@127\.0\.0\.1:[0-9]+: 3 messages \(critical over 2\); '
 	lab_pop alice --size-warning 10KB --size-critical 1MB
 	expect_rc 1
-	expect_out '^\[WARNING\] mailbox size 21\.2 KB'
+	expect_out "^\\[WARNING\\] mailbox size 21 KB \\(${POP3_ALICE_BYTES} B; warning over 10 KB\\)$"
+	expect_status '^POP3 WARNING - alice@127\.0\.0\.1:[0-9]+: mailbox size 21 KB \(warning over 10 KB\); '
 	expect_status "size=${POP3_ALICE_BYTES}B;10240;1048576;0 "
 	lab_pop alice --largest-critical 16KB
 	expect_rc 2
-	expect_out '^\[CRITICAL\] largest message 1: '
+	expect_out '^\[CRITICAL\] largest message 18 KB \(18833 B; critical over 16 KB\), message 1$'
 	lab_pop bob --age-warning 2d --age-critical 30d
 	expect_rc 1
-	expect_out '^\[WARNING\] oldest message: .*21 d ago, from its Date header'
+	expect_out '^\[WARNING\] oldest message 21 d \(warning over 2 d\): .* UTC, from its Received header$'
+	expect_status '^POP3 WARNING - bob@127\.0\.0\.1:[0-9]+: oldest message 21 d \(warning over 2 d\); 2 messages, '
+	expect_status 'oldest=[0-9]+s;172800;2592000;0 '
 	lab_pop bob --age-critical=2w
 	expect_rc 3
 	expect_status '^POP3 UNKNOWN - --age-critical: '
@@ -105,11 +124,11 @@ test_pop3_lab_thresholds() {
 
 test_pop3_lab_wrong_password_critical() {
 	need_lab
-	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -s --ca-file "$LAB_CA" -U alice \
+	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S --ca-file "$LAB_CA" -U alice \
 		--password-file "$LAB_PWFILE_WRONG" -t "$LAB_TIMEOUT_S"
 	expect_rc 2
 	expect_status '^POP3 CRITICAL - alice@127\.0\.0\.1:[0-9]+: authentication failed: PASS: -ERR \[AUTH\] Authentication failed'
-	expect_perf_labels "${LABELS[@]}"
+	expect_pop_labels
 	expect_perf messages U
 	expect_perf auth U
 }
@@ -133,7 +152,7 @@ test_pop3_lab_apop_and_sasl_plain() {
 	expect_out '^C: AUTH PLAIN$'
 	expect_out '^C: \*\*\*\*\*\*\*\*$'
 	if [ "${LAB_IPV6:-}" != no ]; then
-		run "$POP" -H "$POP3_HOST6" -p "$POP3S_PORT" -s --ca-file "$LAB_CA" --sasl plain \
+		run "$POP" -H "$POP3_HOST6" -p "$POP3S_PORT" -S --ca-file "$LAB_CA" --sasl plain \
 			-U empty --password-file "$LAB_PWFILE_EMPTY"
 		expect_rc 0
 		expect_status '^POP3 OK - empty@\[::1\]:'
@@ -164,12 +183,12 @@ d = json.loads(sys.stdin.read())
 assert d["service"] == "POP3" and d["state"] == "OK" and d["exit_code"] == 0, d
 m = {x["label"]: x for x in d["metrics"]}
 assert [x["label"] for x in d["metrics"]] == ["messages", "size", "largest", "oldest",
-        "connect", "greeting", "tls", "auth", "stat", "total"], d["metrics"]
+        "connect", "greeting", "tls", "auth", "stat", "time", "cert_days"], d["metrics"]
 assert m["messages"]["value"] == int(sys.argv[1]), m["messages"]
 assert m["size"]["uom"] == "B" and m["oldest"]["uom"] == "s"
 assert any(x["text"].endswith("C: AUTH PLAIN") for x in d["details"]), d["details"]
 ' "$POP3_ALICE_COUNT" <<<"$out" || fail "JSON output is not as expected"
-	run env POPPW="$pw" "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -s --ca-file "$LAB_CA" -U alice \
+	run env POPPW="$pw" "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S --ca-file "$LAB_CA" -U alice \
 		--password-env POPPW -vvv
 	expect_rc 0
 	expect_no_password "$pw"
@@ -178,20 +197,34 @@ assert any(x["text"].endswith("C: AUTH PLAIN") for x in d["details"]), d["detail
 test_pop3_lab_tls_verification() {
 	need_lab
 	# The lab CA is not in the system store: verification fails.
-	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -s -U alice --password-file "$LAB_PWFILE_ALICE"
+	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S -U alice --password-file "$LAB_PWFILE_ALICE"
 	expect_rc 2
 	expect_status '^POP3 CRITICAL - '
-	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" -S -U alice --password-file "$LAB_PWFILE_ALICE"
+	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" --starttls -U alice --password-file "$LAB_PWFILE_ALICE"
 	expect_rc 2
 	expect_status '^POP3 CRITICAL - .*STLS'
-	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -s --insecure -U alice --password-file "$LAB_PWFILE_ALICE"
+	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S --insecure -U alice --password-file "$LAB_PWFILE_ALICE"
 	expect_rc 0
 	expect_out '^\[OK\] certificate not verified'
 	lab_pop alice -D 400,10
 	expect_rc 1
-	expect_out '^\[WARNING\] certificate CN=mail\.lab\.test expires'
+	expect_out '^\[WARNING\] certificate CN=mail\.lab\.test expires .* days, warning under 400 days\)$'
+	# the status line names it, and cert_days carries the thresholds
+	expect_status '^POP3 WARNING - alice@127\.0\.0\.1:[0-9]+: certificate CN=mail\.lab\.test expires .*warning under 400 days\); 3 messages'
+	expect_status 'cert_days=36[45]\.[0-9]+;400:;10:$'
 	lab_pop alice -D 400,380
 	expect_rc 2
+	expect_status '^POP3 CRITICAL - .*critical under 380 days\)'
+	# a plaintext port asked for implicit TLS: says which option fits
+	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" -S --ca-file "$LAB_CA" -U alice \
+		--password-file "$LAB_PWFILE_ALICE" -t "$LAB_TIMEOUT_S"
+	expect_rc 2
+	expect_out '^\[OK\] the server speaks plaintext POP3 on this port: use --starttls \(or no TLS option\) instead of -S$'
+	# and the other way round: no greeting on a POP3S port without -S
+	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" --starttls --ca-file "$LAB_CA" -U alice \
+		--password-file "$LAB_PWFILE_ALICE" -t 2
+	expect_rc 2
+	expect_out '^\[OK\] no greeting: a POP3S server says nothing until TLS \(use -S if this port speaks implicit TLS\)$'
 }
 
 test_pop3_lab_plaintext_password_refused_unless_allowed() {
@@ -202,7 +235,9 @@ test_pop3_lab_plaintext_password_refused_unless_allowed() {
 	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" -U alice --password-file "$LAB_PWFILE_ALICE" \
 		--allow-plaintext-auth
 	expect_rc 0
-	expect_perf tls U
+	# no TLS asked for: no tls or cert_days label at all
+	expect_pop_labels
+	[[ $perf != *"tls="* && $perf != *"cert_days="* ]] || fail "TLS labels without TLS: $perf"
 }
 
 # Delivers a message with subject "probe $1" to alice through the lab
@@ -358,6 +393,22 @@ send +OK\r\n
 expect ^PASS fakepw$
 send +OK logged in\r\n'
 
+# one_message_fake HEADERS: a mailbox of one 500-byte message whose TOP 1 0
+# answers HEADERS (tcpfake TEXT, lines joined by \r\n) and an empty line.
+one_message_fake() {
+	pop_fake <<EOF
+$LOGIN
+expect ^STAT$
+send +OK 1 500\r\n
+expect ^LIST$
+send +OK\r\n1 500\r\n.\r\n
+expect ^TOP 1 0$
+send +OK\r\n$1\r\n\r\n.\r\n
+expect ^QUIT$
+send +OK bye\r\n
+EOF
+}
+
 test_pop3_fake_no_greeting_times_out() {
 	pop_fake <<EOF
 sleep $HANG_S
@@ -366,7 +417,7 @@ EOF
 	timed_fake_pop -t 1.5
 	expect_rc 2
 	expect_status '^POP3 CRITICAL - alice@127\.0\.0\.1:[0-9]+: greeting: timed out'
-	expect_perf_labels "${LABELS[@]}"
+	expect_pop_labels
 	expect_elapsed_below $((1500 + SLACK_MS))
 	# -t SECONDS:STATE chooses the state of a timeout.
 	pop_fake <<EOF
@@ -438,7 +489,7 @@ expect ^CAPA$
 send +OK\r\nUSER\r\nX-UNKNOWN-CAPA 1 2 3\r\nSASL LOGIN\r\n.\r\n
 close
 EOF
-	fake_pop -S
+	fake_pop --starttls
 	expect_rc 2
 	expect_status 'CAPA: the server does not offer STLS'
 	pop_fake <<'EOF'
@@ -475,43 +526,46 @@ EOF
 }
 
 test_pop3_fake_stuffed_lines_and_bad_date() {
-	pop_fake <<EOF
-$LOGIN
-expect ^STAT$
-send +OK 1 500\r\n
-expect ^LIST$
-send +OK\r\n1 500\r\n.\r\n
-expect ^TOP 1 0$
-send +OK\r\nDate: not a date at all\r\nReceived: from x by y; Sun, 01 Nov 2026 06:20:45 +0000\r\n..\r\n...dots\r\nSubject: after the dots\r\n\r\n.\r\n
-expect ^QUIT$
-send +OK bye\r\n
-EOF
+	one_message_fake "Date: not a date at all\r\nReceived: from x by y; Sun, 01 Nov 2026 06:20:45 +0000\r\n..\r\n...dots\r\nSubject: after the dots"
 	fake_pop -v
 	expect_rc 0
-	expect_out "^\[OK\] message 1: Date 'not a date at all' does not parse \(.*\); the age is taken from Received$"
-	expect_out 'from its Received header'
+	# The age is when the message arrived (its topmost Received); a Date
+	# that does not parse does not matter then.
+	expect_out '^\[OK\] oldest message [0-9]+ d: 2026-11-01 06:20:45 UTC, from its Received header$'
+	expect_no_out 'does not parse'
 	expect_out '^S: \.\.\.dots$'
 	[ "$(perf_value oldest)" != U ] || fail "no age from Received"
 	# Neither parses: not fatal, the age is U; WARNING when an age threshold asks.
 	local t
 	for t in "" "--age-warning 1d"; do
-		pop_fake <<EOF
-$LOGIN
-expect ^STAT$
-send +OK 1 500\r\n
-expect ^LIST$
-send +OK\r\n1 500\r\n.\r\n
-expect ^TOP 1 0$
-send +OK\r\nDate: 32 Foo 2026\r\nSubject: x\r\n\r\n.\r\n
-expect ^QUIT$
-send +OK bye\r\n
-EOF
+		one_message_fake "Date: 32 Foo 2026\r\nSubject: x"
 		fake_pop $t
 		expect_rc "$([ -z "$t" ] && echo 0 || echo 1)"
-		expect_out "Date '32 Foo 2026' does not parse .*; the age is unknown$"
+		expect_out "^\\[(OK|WARNING)\\] message 1 has no Received; the age is unknown$"
 		expect_perf oldest U
 		expect_perf messages 1
 	done
+}
+
+# The age of a message is when it arrived: the topmost Received header (the
+# last server's clock), not the Date header (the sender's).  A message that
+# sat for 20 days while its Date says an hour ago is 20 days old; without a
+# Received header the Date is taken, and the long output says which.
+test_pop3_fake_age_from_received_not_date() {
+	local hour_ago twenty_days_ago two_days_ago
+	hour_ago=$(LC_ALL=C date -u -R -d '1 hour ago')
+	twenty_days_ago=$(LC_ALL=C date -u -R -d '20 days ago')
+	two_days_ago=$(LC_ALL=C date -u -R -d '2 days ago')
+	one_message_fake "Received: from relay by mail; $twenty_days_ago\r\nReceived: from client by relay; $hour_ago\r\nDate: $hour_ago"
+	fake_pop --age-critical 2d
+	expect_rc 2
+	expect_status '^POP3 CRITICAL - alice@127\.0\.0\.1:[0-9]+: oldest message 20 d \(critical over 2 d\); '
+	expect_out 'from its Received header$'
+	one_message_fake "Date: $two_days_ago"
+	fake_pop --age-warning 1d
+	expect_rc 1
+	expect_out '^\[WARNING\] oldest message 2 d \(warning over 24 h\): .* UTC, from its Date header$'
+	expect_out '^\[OK\] message 1 has no Received; the age is taken from Date$'
 }
 
 test_pop3_fake_find_through_stuffed_lines_newest_first() {
@@ -659,25 +713,25 @@ test_pop3_bad_arguments_unknown() {
 		expect_rc 3
 		expect_status '^POP3 UNKNOWN - '
 	done <<'EOF'
--U a -P x -s
--H 127.0.0.1 -P x -s
--H 127.0.0.1 -U a -s
--H 127.0.0.1 -U a -P x --password-env X -s
--H 127.0.0.1 -U a -P x -s -S
--H 127.0.0.1 -U a -P x -s --sasl CRAM-MD5
--H 127.0.0.1 -U a -P x -s --sasl PLAIN --apop
--H 127.0.0.1 -U a -P x -s --size-warning 10XB
--H 127.0.0.1 -U a -P x -s --age-warning 6x
--H 127.0.0.1 -U a -P x -s -w 1x
--H 127.0.0.1 -U a -P x -s -D 7,30
+-U a -P x -S
+-H 127.0.0.1 -P x -S
+-H 127.0.0.1 -U a -S
+-H 127.0.0.1 -U a -P x --password-env X -S
+-H 127.0.0.1 -U a -P x -S --starttls
+-H 127.0.0.1 -U a -P x -S --sasl CRAM-MD5
+-H 127.0.0.1 -U a -P x -S --sasl PLAIN --apop
+-H 127.0.0.1 -U a -P x -S --size-warning 10XB
+-H 127.0.0.1 -U a -P x -S --age-warning 6x
+-H 127.0.0.1 -U a -P x -S -w 1x
+-H 127.0.0.1 -U a -P x -S -D 7,30
 -H 127.0.0.1 -U a -P x -D 30
--H 127.0.0.1 -U a -P x -s --delete-found
--H 127.0.0.1 -U a -P x -s --find-limit -1
+-H 127.0.0.1 -U a -P x -S --delete-found
+-H 127.0.0.1 -U a -P x -S --find-limit -1
 -H 127.0.0.1 -U a -P x
--H 127.0.0.1 -U a --password-file /nonexistent -s
--H 127.0.0.1 -U a --password-env NETCHECK_UNSET_VAR -s
--H 127.0.0.1 -U a -P x -s -p 0
--H 127.0.0.1 -U a -P x -s --bogus
+-H 127.0.0.1 -U a --password-file /nonexistent -S
+-H 127.0.0.1 -U a --password-env NETCHECK_UNSET_VAR -S
+-H 127.0.0.1 -U a -P x -S -p 0
+-H 127.0.0.1 -U a -P x -S --bogus
 EOF
 }
 
@@ -717,10 +771,12 @@ send +OK 0 0\r\n
 expect ^QUIT$
 send +OK bye\r\n
 EOF
-	run env PW=fakepw "$POP" -H 127.0.0.1 -p "$FAKE_PORT" -U alice --password-env PW -S \
+	run env PW=fakepw "$POP" -H 127.0.0.1 -p "$FAKE_PORT" -U alice --password-env PW --starttls \
 		--ca-file "$FAKE_TMP/cert.pem" -v
-	expect_rc 1
-	expect_out '^\[WARNING\] the server sent 14 bytes of plaintext after its go-ahead to STLS'
+	# CRITICAL, as check_smtp_dialogue has it after STARTTLS.
+	expect_rc 2
+	expect_out '^\[CRITICAL\] response injection: the server sent 14 bytes of plaintext after its go-ahead to STLS'
+	expect_status '^POP3 CRITICAL - alice@127\.0\.0\.1:[0-9]+: response injection: '
 	expect_out '^-- discarded 14 bytes of plaintext'
 	expect_status 'STLS TLSv1\.[23]'
 	fake_wait
@@ -733,14 +789,14 @@ test_pop3_default_ports_and_refused_connection() {
 	if (exec 3<>/dev/tcp/127.0.0.1/995) 2>/dev/null || (exec 3<>/dev/tcp/127.0.0.1/110) 2>/dev/null; then
 		skip "something listens on 127.0.0.1:110 or :995"
 	fi
-	run "$POP" -H 127.0.0.1 -U a -P x -s -t 2
-	expect_rc 2
-	expect_status '^POP3 CRITICAL - a@127\.0\.0\.1:995: cannot connect: 127\.0\.0\.1:995: connection refused'
-	expect_perf_labels "${LABELS[@]}"
-	expect_perf connect U
-	run "$POP" -H 127.0.0.1 -U a -P x -s -p 110 -t 2
-	expect_status '^POP3 CRITICAL - a@127\.0\.0\.1:110: '
 	run "$POP" -H 127.0.0.1 -U a -P x -S -t 2
+	expect_rc 2
+	expect_status '^POP3 CRITICAL - a@127\.0\.0\.1:995: connect: cannot connect: 127\.0\.0\.1:995: connection refused'
+	expect_pop_labels
+	expect_perf connect U
+	run "$POP" -H 127.0.0.1 -U a -P x -S -p 110 -t 2
+	expect_status '^POP3 CRITICAL - a@127\.0\.0\.1:110: '
+	run "$POP" -H 127.0.0.1 -U a -P x --starttls -t 2
 	expect_status '^POP3 CRITICAL - a@127\.0\.0\.1:110: '
 }
 

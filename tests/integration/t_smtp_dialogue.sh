@@ -7,8 +7,26 @@
 . "$TOP/tests/fake/lib.sh"
 
 PLUGIN=$CHECKS/check_smtp_dialogue
-# The perfdata labels, always these, in this order (plus cert_days with TLS).
-LABELS=(connect banner ehlo tls auth mail rcpt data quit time)
+# The perfdata labels follow from the options of the run alone (DESIGN.md:
+# a stage that was not asked for has no label): connect, banner, ehlo; tls
+# with -S or -s; auth with -U; mail with -f or --to; rcpt with --to; data
+# with --data; quit, time; cert_days with -S or -s.  In this order.
+smtp_labels() {
+	local a tls='' auth='' mail='' rcpt='' data=''
+	for a in "${RUN_ARGS[@]}"; do
+		case $a in
+		-S|-s|--starttls|--tls) tls=1 ;;
+		-U|--authuser) auth=1 ;;
+		-f|--from) mail=1 ;;
+		--to) mail=1 rcpt=1 ;;
+		--data) data=1 ;;
+		esac
+	done
+	printf '%s\n' connect banner ehlo ${tls:+tls} ${auth:+auth} ${mail:+mail} ${rcpt:+rcpt} \
+		${data:+data} quit time ${tls:+cert_days}
+}
+# shellcheck disable=SC2046 # one label a word
+expect_smtp_labels() { expect_perf_labels $(smtp_labels); }
 
 # ------------------------------------------------------------------ helpers
 
@@ -87,7 +105,7 @@ EOF
 	timed "$PLUGIN" -H 127.0.0.1 -p "$FAKE_PORT" -F client.test -t 2
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*tim(ed|e) ?out'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_elapsed_below $((2000 + SLACK_MS))
 	[ -z "$(sent)" ] || fail "the client sent [$(sent)] before any banner"
 }
@@ -113,7 +131,7 @@ EOF
 	timed "$PLUGIN" -H 127.0.0.1 -p "$FAKE_PORT" -F client.test -t 2
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*tim(ed|e) ?out'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_elapsed_below $((2000 + SLACK_MS))
 }
 
@@ -125,7 +143,7 @@ EOF
 	dlg -t 5
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*not an SMTP reply.*HELLO THERE'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_sent
 }
 
@@ -168,7 +186,7 @@ EOF
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*multi-line reply disagree.*250.*251'
 	expect_out '^\[CRITICAL\] EHLO: '
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_sent 'EHLO client.test'
 }
 
@@ -182,7 +200,7 @@ EOF
 	dlg -t 5
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*longer than 1000 bytes'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_sent
 	# The bound holds inside a multi-line EHLO reply too.
 	smtp_fake <<EOF
@@ -207,7 +225,7 @@ EOF
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*connection closed'
 	expect_out '^\[CRITICAL\] EHLO: connection closed'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_sent 'EHLO client.test'
 }
 
@@ -223,7 +241,7 @@ EOF
 	dlg -t 5 -f probe@client.test --to someone@fake.test
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*421 4\.3\.2 fake\.test shutting down'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	# 421: the server is closing; no RCPT, no QUIT after it.
 	expect_sent 'EHLO client.test' 'MAIL FROM:<probe@client.test>'
 }
@@ -283,7 +301,7 @@ EOF
 	timed "$PLUGIN" -H 127.0.0.1 -p "$FAKE_PORT" -F client.test -t 5 -S --insecure
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*TLS handshake failed'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_out "cert_days=U"
 	expect_elapsed_below $((5000 - SLACK_MS))
 	fake_wait "$FAKE_PID" 10
@@ -313,7 +331,7 @@ EOF
 	# What the user sees in the notification: why it is CRITICAL.
 	expect_summary '^SMTP CRITICAL - .*injection'
 	expect_out '^\[CRITICAL\] response injection: the server sent [0-9]+ bytes of plaintext after its STARTTLS go-ahead'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	# The injected "250" was discarded: one EHLO after TLS, nothing else.
 	expect_sent 'EHLO client.test' 'STARTTLS' 'EHLO client.test' 'QUIT'
 }
@@ -333,7 +351,7 @@ EOF
 	dlg -t 5 -U alice --password-file "$FAKE_TMP/pw" --allow-plaintext-auth -v
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*authentication failed'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_out '^C: AUTH PLAIN \*+$'
 	expect_no_out 'fake-secret-123'
 	# AUTH PLAIN \0alice\0fake-secret-123, then QUIT (RFC 5321 4.1.1.10).
@@ -363,7 +381,7 @@ EOF
 	dlg -t 5 -q
 	expect_rc 0
 	expect_summary '^SMTP OK - \[127\.0\.0\.1\]:[0-9]+ ESMTP, '
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_sent 'EHLO client.test' 'QUIT'
 }
 
@@ -402,9 +420,9 @@ test_fake_open_relay_is_critical_and_never_sends_data() {
 	relay_fake 250 '2.1.5 Ok'
 	dlg -t 5 --relay-test probe@elsewhere.example
 	expect_rc 2
-	expect_summary '^SMTP CRITICAL - .*OPEN RELAY'
-	expect_out 'OPEN RELAY \(6 of 6 variants accepted\)'
-	expect_perf_labels "${LABELS[@]}"
+	expect_summary '^SMTP CRITICAL - \[127\.0\.0\.1\]:[0-9]+: OPEN RELAY \(6 of 6 variants accepted\); '
+	expect_out '^\[CRITICAL\] OPEN RELAY \(6 of 6 variants accepted\)$'
+	expect_smtp_labels
 	local want
 	mapfile -t want < <(printf 'EHLO client.test\n'; relay_commands; printf 'QUIT\n')
 	expect_sent "${want[@]}"
@@ -417,7 +435,7 @@ test_fake_relay_temporary_failures_only_is_warning() {
 	expect_rc 1
 	expect_summary '^SMTP WARNING - .*relay'
 	expect_out '6 of 6 variants got a temporary failure'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	local want
 	mapfile -t want < <(printf 'EHLO client.test\n'; relay_commands; printf 'QUIT\n')
 	expect_sent "${want[@]}"
@@ -462,7 +480,7 @@ EOF
 	expect_rc 0
 	expect_summary '^SMTP OK - .*RCPT 250, queued as 4ABC123DEF, token tok123, '
 	expect_out '^\[OK\] DATA: 250 queued as 4ABC123DEF, Subject token tok123'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_out 'data=[0-9.]+s'
 	fake_wait "$FAKE_PID" 10
 	[ "$FAKE_RC" = 0 ] || { complain "the message was not as expected:"; sed 's/^/      /' "$FAKE_LOG" >&2; return 1; }
@@ -513,9 +531,9 @@ EOF
 	timed "$PLUGIN" --mx fake.test --dns-server "127.0.0.1:$FAKE_PORT" -p "$smtp_port" \
 		-F client.test -4 -t 5
 	expect_rc 0
-	expect_summary "^SMTP OK - b\.fake\.test \[127\.0\.0\.1\]:$smtp_port ESMTP, "
+	expect_summary "^SMTP OK - fake\.test: b\.fake\.test \[127\.0\.0\.1\]:$smtp_port ESMTP, "
 	expect_out 'MX 10 a\.fake\.test: .*refused.*trying the next'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_elapsed_below 3000
 }
 
@@ -531,13 +549,13 @@ EOF
 	timed "$PLUGIN" -H 127.0.0.1 -p "$FAKE_PORT" -F client.test -S --insecure -t 2
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*tim(ed|e) ?out.*TLS|TLS.*tim(ed|e) ?out'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_elapsed_below $((2000 + SLACK_MS))
 	fake_start dnsfake --mode silence
 	timed "$PLUGIN" --mx fake.test --dns-server "127.0.0.1:$FAKE_PORT" -t 2
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - fake\.test: .*tim(ed|e) ?out'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_elapsed_below $((2000 + SLACK_MS))
 }
 
@@ -587,7 +605,7 @@ EOF
 	dlg -t 5 -S --insecure
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*454 4\.7\.0 TLS not available'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_sent 'EHLO client.test' 'STARTTLS' 'QUIT'
 }
 
@@ -629,7 +647,7 @@ EOF
 	dlg -t 5 -S --insecure -U alice --password-file "$FAKE_TMP/pw"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*STARTTLS'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	# Never the credentials in plaintext.
 	expect_sent 'EHLO client.test' 'QUIT'
 }
@@ -641,12 +659,14 @@ test_lab_plain_smtp() {
 	lab -p "$SMTP_NOTLS_PORT"
 	expect_rc 0
 	expect_summary "^SMTP OK - \[$SMTP_HOST\]:$SMTP_NOTLS_PORT ESMTP, [0-9]+ ms $"
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_out '^\[OK\] banner: 220 mail\.lab\.test ESMTP'
 	expect_out '^\[OK\] QUIT: 221'
-	# Stages not run are U, so graphs do not break.
-	[[ $perf == *"tls=U;"* && $perf == *"auth=U;"* && $perf == *"data=U;"* ]] ||
-		fail "stages not run are not U: $perf"
+	# Stages not asked for have no label (Icinga 2 warns about every U),
+	# and nothing that was asked for is U on an OK run.
+	[[ $perf != *"tls="* && $perf != *"auth="* && $perf != *"data="* ]] ||
+		fail "stages not asked for have labels: $perf"
+	[[ $perf != *"=U"* ]] || fail "a U on an OK run: $perf"
 }
 
 test_lab_ipv6_and_family_options() {
@@ -670,7 +690,7 @@ test_lab_starttls_verified() {
 		-S --ca-file "$LAB_CA" -t "$LAB_TIMEOUT_S" -vv
 	expect_rc 0
 	expect_summary "^SMTP OK - mail\.lab\.test \[[^]]+\]:$SMTP_PORT ESMTP, STARTTLS TLSv1\.[23], [0-9]+ ms $"
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_out 'cert_days=36[0-9]'
 	expect_out '(^| )C: STARTTLS$'
 	expect_out '(^| )S: 220 2\.0\.0 Ready to start TLS'
@@ -683,7 +703,7 @@ test_lab_implicit_tls() {
 	lab -p "$SMTPS_PORT" -s --ca-file "$LAB_CA"
 	expect_rc 0
 	expect_summary "^SMTP OK - \[$SMTP_HOST\]:$SMTPS_PORT ESMTP, TLS TLSv1\.[23], [0-9]+ ms $"
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	# Implicit TLS without a CA to verify against: the system store fails it.
 	lab -p "$SMTPS_PORT" -s
 	expect_rc 2
@@ -695,17 +715,17 @@ test_lab_bad_certificates() {
 	lab -p "$SMTP_EXPIRED_PORT" -S --ca-file "$LAB_CA"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*certificate has expired'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_out 'cert_days=-[0-9]'
 	lab -p "$SMTP_SELFSIGNED_PORT" -S --ca-file "$LAB_CA"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*self-signed certificate'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	run "$PLUGIN" -H "$SMTP_NAME" --dns-server "$DNS_SERVER:$DNS_PORT" -p "$SMTP_WRONGHOST_PORT" \
 		-S --ca-file "$LAB_CA" -t "$LAB_TIMEOUT_S"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*(host ?name|IP address) mismatch.*wrong\.example'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	lab -p "$SMTP_NOTYET_PORT" -S --ca-file "$LAB_CA"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*not yet valid'
@@ -719,14 +739,17 @@ test_lab_certificate_days_thresholds() {
 	need_lab
 	lab -p "$SMTP_SOON_PORT" -S --ca-file "$LAB_CA" -D 30,7
 	expect_rc 2
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_out "cert_days=[45]\."
-	expect_out '^\[CRITICAL\] certificate CN=mail\.lab\.test expires .*\(5\.0 days\)'
-	# The notification shows only the status line: it must say why.
-	expect_summary '^SMTP CRITICAL - .*certificate.*expires'
+	expect_out '^\[CRITICAL\] certificate CN=mail\.lab\.test expires .*\([45]\.[0-9] days, critical under 7 days\)$'
+	# The notification shows only the status line: it must say why, and
+	# the limit broken; cert_days carries -D as its warn and crit.
+	expect_summary '^SMTP CRITICAL - .*certificate CN=mail\.lab\.test expires .*\([45]\.[0-9] days, critical under 7 days\); ESMTP'
+	expect_out 'cert_days=[45]\.[0-9]+;30:;7:$'
 	lab -p "$SMTP_SOON_PORT" -S --ca-file "$LAB_CA" -D 10,3
 	expect_rc 1
-	expect_summary '^SMTP WARNING - .*certificate.*expires'
+	expect_summary '^SMTP WARNING - .*certificate.*expires .*, warning under 10 days\)'
+	expect_out 'cert_days=[45]\.[0-9]+;10:;3:$'
 	lab -p "$SMTP_PORT" -S --ca-file "$LAB_CA" -D 30,7
 	expect_rc 0
 }
@@ -737,7 +760,7 @@ test_lab_auth_good_plain_and_login() {
 		-A PLAIN -f alice@lab.test --to bob@lab.test
 	expect_rc 0
 	expect_summary "^SMTP OK - \[$SMTP_HOST\]:$SMTP_PORT ESMTP, STARTTLS TLSv1\.[23], AUTH PLAIN, RCPT 250, [0-9]+ ms $"
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_out "auth=[0-9.]+s"
 	expect_out '^\[OK\] AUTH PLAIN: 235'
 	lab -p "$SMTP_PORT" -S --ca-file "$LAB_CA" -U bob --password-file "$LAB_PWFILE_BOB" -A LOGIN
@@ -761,7 +784,7 @@ test_lab_auth_bad_plain_and_login() {
 			-A "$mech" -f alice@lab.test --to bob@lab.test
 		expect_rc 2
 		expect_summary '^SMTP CRITICAL - .*authentication failed.*535'
-		expect_perf_labels "${LABELS[@]}" cert_days
+		expect_smtp_labels
 		expect_out "mail=U;"
 	done
 }
@@ -823,7 +846,7 @@ test_lab_relay_denied_for_every_variant() {
 		{ complain "not every variant got 554 5.7.1"; show_run; return 1; }
 	[ "$(grep -c '^C: RSET$' <<<"$out")" = 6 ] || fail "not one RSET per variant"
 	expect_no_out '^C: (DATA|BDAT)'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 }
 
 test_lab_unknown_recipient() {
@@ -831,7 +854,7 @@ test_lab_unknown_recipient() {
 	lab -p "$SMTP_PORT" -f alice@lab.test --to nosuchuser@lab.test --expect-rcpt 550
 	expect_rc 0
 	expect_summary '^SMTP OK - .*RCPT 550'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	# Without --expect-rcpt the rejection is CRITICAL, with the server's text.
 	lab -p "$SMTP_PORT" -f alice@lab.test --to nosuchuser@lab.test
 	expect_rc 2
@@ -847,8 +870,8 @@ test_lab_mx_lookup() {
 	local dns=(--dns-server "$DNS_SERVER:$DNS_PORT")
 	run "$PLUGIN" --mx "$DNS_DOMAIN_NORMAL" "${dns[@]}" -p "$SMTP_PORT" -S --ca-file "$LAB_CA" -t "$LAB_TIMEOUT_S"
 	expect_rc 0
-	expect_summary "^SMTP OK - mail\.lab\.test \[[^]]+\]:$SMTP_PORT ESMTP, STARTTLS TLSv1\.[23], "
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_summary "^SMTP OK - lab\.test: mail\.lab\.test \[[^]]+\]:$SMTP_PORT ESMTP, STARTTLS TLSv1\.[23], "
+	expect_smtp_labels
 	run "$PLUGIN" --mx "$DNS_DOMAIN_NORMAL" "${dns[@]}" -p "$SMTP_PORT" --all-mx -t "$LAB_TIMEOUT_S"
 	expect_rc 0
 	expect_summary '^SMTP OK - lab\.test: 2 MX hosts, all OK'
@@ -857,10 +880,18 @@ test_lab_mx_lookup() {
 	run "$PLUGIN" --mx "$DNS_DOMAIN_NULLMX" "${dns[@]}" -p "$SMTP_PORT" -t "$LAB_TIMEOUT_S"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - nullmx\.test: null MX'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
+	# No MX records: the domain is its own mail exchanger (RFC 5321 5.1),
+	# as check_dns_mx --allow-implicit-mx has it: WARNING, and its SMTP.
 	run "$PLUGIN" --mx "$DNS_DOMAIN_NOMX" "${dns[@]}" -p "$SMTP_PORT" -t "$LAB_TIMEOUT_S"
+	expect_rc 1
+	expect_summary "^SMTP WARNING - nomx\.test \[127\.0\.0\.1\]:$SMTP_PORT: no MX records: mail goes to the domain's own address \(RFC 5321 5\.1\); ESMTP, "
+	expect_out '^\[OK\] QUIT: 221'
+	# ... and without an address either: CRITICAL.
+	run "$PLUGIN" --mx "$DNS_MXNOADDR_TARGET" "${dns[@]}" -p "$SMTP_PORT" -t "$LAB_TIMEOUT_S"
 	expect_rc 2
-	expect_summary '^SMTP CRITICAL - nomx\.test: no MX records'
+	expect_summary "^SMTP CRITICAL - $(sed 's/\./\\./g' <<<"$DNS_MXNOADDR_TARGET"): connect: .*no records of that type"
+	expect_smtp_labels
 	run "$PLUGIN" --mx "$DNS_DOMAIN_NXDOMAIN" "${dns[@]}" -p "$SMTP_PORT" -t "$LAB_TIMEOUT_S"
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - '
@@ -872,7 +903,7 @@ test_lab_data_arrives_in_the_pop3_mailbox() {
 	lab -p "$SMTP_PORT" -S --ca-file "$LAB_CA" -f bob@lab.test --to alice@lab.test --data
 	expect_rc 0
 	expect_summary '^SMTP OK - .*RCPT 250, queued as [0-9A-F]+, token [A-Za-z0-9]+'
-	expect_perf_labels "${LABELS[@]}" cert_days
+	expect_smtp_labels
 	expect_out 'data=[0-9.]+s'
 	token=$(grep -oE 'token [A-Za-z0-9]+' <<<"$status_line" | head -n 1)
 	token=${token#token }
@@ -913,7 +944,7 @@ test_lab_banner_expect_regex() {
 	lab -p "$SMTP_PORT" -e 'Microsoft ESMTP MAIL Service'
 	expect_rc 1
 	expect_out '^\[WARNING\] the banner does not match'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_summary '^SMTP WARNING - .*banner'
 }
 
@@ -928,7 +959,7 @@ test_lab_require_extensions() {
 	lab -p "$SMTP_PORT" --require PIPELINING,SMTPUTF8,AUTH
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*missing extensions: SMTPUTF8, AUTH'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	# Whole keywords only: SIZ is not SIZE.
 	lab -p "$SMTP_PORT" --require SIZ
 	expect_rc 2
@@ -943,7 +974,8 @@ test_lab_min_size() {
 	expect_rc 0
 	lab -p "$SMTP_PORT" --min-size 20MB
 	expect_rc 2
-	expect_out 'SIZE 10240000 is below 20971520 bytes'
+	expect_out '^\[CRITICAL\] SIZE 10240000 \(critical under 20 MB\)$'
+	expect_summary 'SIZE 10240000 \(critical under 20 MB\)'
 	expect_summary '^SMTP CRITICAL - .*SIZE'
 }
 
@@ -954,7 +986,8 @@ test_lab_time_thresholds() {
 	expect_out "time=[0-9.]+s;10;20;0"
 	lab -p "$SMTP_PORT" -c 1us
 	expect_rc 2
-	expect_out 'total time .* critical range'
+	expect_out '^\[CRITICAL\] total time [0-9.]+ ms \(critical over 0\.001 ms\)$'
+	expect_summary 'total time [0-9.]+ ms \(critical over 0\.001 ms\); ESMTP'
 }
 
 test_lab_json_output_parses() {
@@ -968,7 +1001,7 @@ d = json.loads(sys.stdin.read())
 assert d["state"] == "OK" and d["exit_code"] == 0, d
 assert d["service"] == "SMTP", d
 labels = [m["label"] for m in d["metrics"]]
-want = "connect banner ehlo tls auth mail rcpt data quit time cert_days".split()
+want = "connect banner ehlo tls mail rcpt quit time cert_days".split()
 assert labels == want, labels
 assert "STARTTLS" in d["summary"], d["summary"]
 ' <<<"$out" || { complain "--output=json is not the document it should be"; show_run; return 1; }
@@ -984,7 +1017,7 @@ test_connection_refused_is_critical() {
 	timed "$PLUGIN" -H 127.0.0.1 -p 1 -t 5
 	expect_rc 2
 	expect_summary '^SMTP CRITICAL - .*(refused|connect)'
-	expect_perf_labels "${LABELS[@]}"
+	expect_smtp_labels
 	expect_elapsed_below 3000
 }
 

@@ -1,8 +1,12 @@
-/* conn: connect over address lists, bounded line reads, sends, STARTTLS,
- * against scripted servers on loopback (tests/unit/testserver.h). */
+/* conn: connect over address lists, conn_open (lookup, connect, implicit
+ * TLS, each stage timed), bounded line reads and the deadline while data
+ * keeps coming, sends (one line or a batch), STARTTLS, a peer that has
+ * gone, against scripted servers on loopback (tests/unit/testserver.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,33 +387,6 @@ START_TEST(test_early_close)
 }
 END_TEST
 
-/* Sending to a server that reset the connection fails as a connection
- * failure, without SIGPIPE killing us. */
-START_TEST(test_send_after_reset)
-{
-	const struct ts_step steps[] = { TS_RESET, TS_END };
-	struct testserver *ts = ts_start(AF_INET, steps);
-	struct fail f = { 0 };
-	struct deadline d;
-	struct conn *c;
-	int rc = 0;
-
-	deadline_start(&d, BUDGET_MS);
-	c = open_to(ts, &d, NULL, 0);
-	expect_read_fails(c, FAIL_CONN, "reset");
-	/* The first send may still be buffered by the kernel; a later one
-	 * cannot be. */
-	for (int i = 0; i < 3 && rc == 0; i++)
-		rc = conn_send_line(c, "QUIT", NULL, &f);
-	ck_assert_int_eq(rc, -1);
-	ck_assert_int_eq(f.cls, FAIL_CONN);
-	ck_assert_msg(strstr(f.text, "connection closed by the server while sending") != NULL,
-		      "%s", f.text);
-	conn_close(c);
-	ts_stop(ts);
-}
-END_TEST
-
 /* ---- the deadline ---------------------------------------------------------- */
 
 /* Returned at the deadline: not before it, and not more than the slack
@@ -461,6 +438,97 @@ START_TEST(test_never_answers)
 }
 END_TEST
 
+/* Many lines, sent at once: what a client has waiting when its deadline
+ * comes in the middle of a long listing. */
+#define WAITING_LINE "250-waiting line ..........................................\r\n"
+#define WAITING_10 WAITING_LINE WAITING_LINE WAITING_LINE WAITING_LINE WAITING_LINE \
+	WAITING_LINE WAITING_LINE WAITING_LINE WAITING_LINE WAITING_LINE
+#define WAITING_100 WAITING_10 WAITING_10 WAITING_10 WAITING_10 WAITING_10 \
+	WAITING_10 WAITING_10 WAITING_10 WAITING_10 WAITING_10
+static const char waiting[] = WAITING_100 WAITING_100;
+
+/* The deadline is checked before every read, also when data is waiting
+ * (a poll after the deadline still says "ready" then): with lines in the
+ * socket and the deadline past, the read fails.  Deterministic: the server
+ * has sent them before it reads the client's line, and the deadline is
+ * made to pass only after that. */
+START_TEST(test_deadline_data_waiting)
+{
+	bool tls = _i == 1;
+	const struct ts_step plain_steps[] = { TS_SEND(waiting), TS_READLINE, TS_HANG, TS_END };
+	const struct ts_step tls_steps[] = {
+		TS_TLS(ts_certs.good), TS_SEND(waiting), TS_READLINE, TS_HANG, TS_END,
+	};
+	struct testserver *ts = ts_start(AF_INET, tls ? tls_steps : plain_steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+
+	deadline_start(&d, BUDGET_MS);
+	p = (struct conn_params){ .deadline = &d, .tls = tls ? &tp : NULL };
+	c = conn_connect(ts_addrs(ts), &p, NULL, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	ck_assert_int_eq(conn_send_line(c, "GO", NULL, &f), 0);
+	ck_assert_str_eq(ts_received(ts, 1), "GO\r\n"); /* so the lines went out */
+	deadline_start(&d, 0);                           /* and now it is over */
+	expect_read_fails(c, FAIL_TIMEOUT, "timed out waiting for the server");
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* What the streaming server sends again and again: short lines, so that
+ * the client, reading line by line, is slower than the server and finds
+ * data waiting whenever it reads. */
+static char stream_block[64 * 1024 + 1];
+
+/* A server that streams lines without pause, past the deadline: the read
+ * loop ends at the deadline, within the slack after it.  The deadline
+ * starts once the connection is up (a handshake under valgrind takes a
+ * good part of a second). */
+START_TEST(test_deadline_stream)
+{
+	bool tls = _i == 1;
+	const struct ts_step plain_steps[] = {
+		TS_SEND("220 go\r\n"), TS_STREAM(stream_block, TS_HANG_MS), TS_END,
+	};
+	const struct ts_step tls_steps[] = {
+		TS_TLS(ts_certs.good), TS_SEND("220 go\r\n"), TS_STREAM(stream_block, TS_HANG_MS), TS_END,
+	};
+	struct testserver *ts;
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	unsigned long lines = 0;
+	char *line;
+	size_t len;
+
+	for (size_t i = 0; i + 7 < sizeof(stream_block); i += 7)
+		memcpy(stream_block + i, "250 x\r\n", 7);
+	ts = ts_start(AF_INET, tls ? tls_steps : plain_steps);
+	deadline_start(&d, BUDGET_MS);
+	p = (struct conn_params){ .deadline = &d, .tls = tls ? &tp : NULL };
+	c = conn_connect(ts_addrs(ts), &p, NULL, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	expect_line(c, "220 go", 6);
+	deadline_start(&d, UNIT_DEADLINE_MS);
+	while (conn_readline(c, &line, &len, &f) == 0)
+		lines++;
+	assert_on_time(&d, mono_now_ns());
+	ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
+	ck_assert_str_eq(f.text, "timed out waiting for the server");
+	ck_assert_msg(lines >= 200, "only %lu lines streamed", lines);
+	conn_close(c);
+	ts_stop(ts);
+}
+END_TEST
+
+/* ---- connect over address lists ------------------------------------------ */
+
 /* A listener whose accept queue is full drops new SYNs: on loopback, an
  * address that never answers.  Returns the listening socket (and fills the
  * queue with *filler). */
@@ -483,162 +551,180 @@ static int silent_listener(struct sockaddr_storage *ss, socklen_t *len, int *fil
 	return lfd;
 }
 
-START_TEST(test_connect_timeout)
+/* Whether this host has an IPv6 loopback address (says so when not). */
+static bool have_ipv6(const char *what)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int filler, lfd = silent_listener(&ss, &sl, &filler);
-	struct addr_list list = { 1, &ss, &sl };
-	struct conn_params p = { 0 };
-	struct fail f = { 0 };
-	struct deadline d;
-	char who[64], want[128];
+	struct testserver *v6 = ts_start(AF_INET6, (const struct ts_step[]){ TS_END });
 
-	addr_format((struct sockaddr *)&ss, true, who, sizeof(who));
-	deadline_start(&d, UNIT_DEADLINE_MS);
-	p.deadline = &d;
-	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
-	assert_on_time(&d, mono_now_ns());
-	ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
-	snprintf(want, sizeof(want), "timed out connecting (%s: no answer)", who);
-	ck_assert_str_eq(f.text, want);
-	close(filler);
-	close(lfd);
+	if (v6 == NULL) {
+		fprintf(stderr, "conn: no IPv6 loopback here, %s skipped\n", what);
+		return false;
+	}
+	ts_stop(v6);
+	return true;
 }
-END_TEST
 
-/* Two addresses that never answer: FAIL_TIMEOUT at the deadline, naming
- * both. */
-START_TEST(test_connect_all_silent)
+enum peer_kind {
+	P_END,      /* the end of the list */
+	P_REFUSED4, /* 127.0.0.1, a port where nothing listens */
+	P_REFUSED6, /* [::1], the same */
+	P_SILENT,   /* 127.0.0.1, a listener whose queue is full: no answer */
+	P_SERVER,   /* a test server greeting "220 server N", N its place */
+};
+
+#define MAX_PEERS 3
+
+enum budget { B_BUDGET, B_DEADLINE, B_TWO_DEADLINES };
+
+static const struct connect_case {
+	const char *name;
+	enum peer_kind peers[MAX_PEERS];
+	enum budget budget;
+	int used;             /* the place of the peer connected to; -1: none */
+	enum fail_class cls;  /* when none: FAIL_CONN ("cannot connect: A: why;
+			       * B: why") or FAIL_TIMEOUT ("timed out
+			       * connecting (A: why; B: why)") */
+} connect_cases[] = {
+	{ "refused", { P_REFUSED4 }, B_BUDGET, -1, FAIL_CONN },
+	{ "refused [::1]", { P_REFUSED6 }, B_BUDGET, -1, FAIL_CONN },
+	{ "all refused", { P_REFUSED4, P_REFUSED4 }, B_BUDGET, -1, FAIL_CONN },
+	{ "refused, then a server", { P_REFUSED4, P_SERVER }, B_BUDGET, 1, FAIL_NONE },
+	{ "refused [::1], then a server", { P_REFUSED6, P_SERVER }, B_BUDGET, 1, FAIL_NONE },
+	{ "two servers: the first", { P_SERVER, P_SERVER }, B_BUDGET,
+	  0, FAIL_NONE },
+	/* At the deadline, within the slack after it. */
+	{ "silent", { P_SILENT }, B_DEADLINE, -1, FAIL_TIMEOUT },
+	{ "all silent", { P_SILENT, P_SILENT }, B_DEADLINE, -1, FAIL_TIMEOUT },
+	{ "refused, then silent", { P_REFUSED4, P_SILENT }, B_DEADLINE, -1, FAIL_TIMEOUT },
+	/* The silent one gets half the budget, then the server answers.  Half
+	 * the budget is a whole test deadline, so that a first address given
+	 * the whole budget shows. */
+	{ "silent, then a server", { P_SILENT, P_SERVER }, B_TWO_DEADLINES, 1, FAIL_NONE },
+};
+
+/* The peers of a case, made. */
+struct peers {
+	struct sockaddr_storage ss[MAX_PEERS];
+	socklen_t sl[MAX_PEERS];
+	struct addr_list list;
+	struct testserver *ts[MAX_PEERS];
+	int lfd[MAX_PEERS], filler[MAX_PEERS];
+	char who[MAX_PEERS][ADDR_TEXT_MAX];
+	const char *why[MAX_PEERS];
+};
+
+static void peers_make(struct peers *pp, const enum peer_kind *kinds)
 {
-	struct sockaddr_storage ss[2];
-	socklen_t sl[2];
-	int filler[2], lfd[2];
-	struct addr_list list = { 2, ss, sl };
-	struct conn_params p = { 0 };
-	struct fail f = { 0 };
-	struct deadline d;
-	char a[64], b[64], want[256];
+	static char greeting[MAX_PEERS][32];
+	static struct ts_step steps[MAX_PEERS][3];
 
-	lfd[0] = silent_listener(&ss[0], &sl[0], &filler[0]);
-	lfd[1] = silent_listener(&ss[1], &sl[1], &filler[1]);
-	addr_format((struct sockaddr *)&ss[0], true, a, sizeof(a));
-	addr_format((struct sockaddr *)&ss[1], true, b, sizeof(b));
-	deadline_start(&d, UNIT_DEADLINE_MS);
-	p.deadline = &d;
-	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
-	assert_on_time(&d, mono_now_ns());
-	ck_assert_int_eq(f.cls, FAIL_TIMEOUT);
-	snprintf(want, sizeof(want), "timed out connecting (%s: no answer; %s: no answer)", a, b);
-	ck_assert_str_eq(f.text, want);
-	for (int i = 0; i < 2; i++) {
-		close(filler[i]);
-		close(lfd[i]);
+	memset(pp, 0, sizeof(*pp));
+	pp->list = (struct addr_list){ .cap = MAX_PEERS, .addr = pp->ss, .len = pp->sl };
+	for (size_t i = 0; i < MAX_PEERS && kinds[i] != P_END; i++, pp->list.n++) {
+		pp->lfd[i] = pp->filler[i] = -1;
+		switch (kinds[i]) {
+		case P_REFUSED4:
+		case P_REFUSED6:
+			ts_refused_addr(kinds[i] == P_REFUSED6 ? AF_INET6 : AF_INET, &pp->ss[i],
+					&pp->sl[i]);
+			pp->why[i] = "connection refused";
+			break;
+		case P_SILENT:
+			pp->lfd[i] = silent_listener(&pp->ss[i], &pp->sl[i], &pp->filler[i]);
+			pp->why[i] = "no answer";
+			break;
+		default:
+			snprintf(greeting[i], sizeof(greeting[i]), "220 server %zu\r\n", i);
+			steps[i][0] = (struct ts_step)TS_SEND(greeting[i]);
+			steps[i][1] = (struct ts_step)TS_HANG;
+			steps[i][2] = (struct ts_step)TS_END;
+			pp->ts[i] = ts_start(AF_INET, steps[i]);
+			pp->ss[i] = ts_addrs(pp->ts[i])->addr[0];
+			pp->sl[i] = ts_addrs(pp->ts[i])->len[0];
+			pp->why[i] = "?";
+		}
+		addr_format((struct sockaddr *)&pp->ss[i], true, pp->who[i], sizeof(pp->who[i]));
 	}
 }
-END_TEST
 
-/* The first address never answers: it gets half the budget, the second
- * answers and is the one used.  Half the budget is a whole test deadline,
- * so that a first address given the whole budget shows. */
-START_TEST(test_connect_silent_then_good)
+static void peers_free(struct peers *pp)
 {
-	const struct ts_step steps[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
-	struct testserver *ts = ts_start(AF_INET, steps);
-	struct sockaddr_storage ss[2];
-	socklen_t sl[2];
-	int filler, lfd = silent_listener(&ss[0], &sl[0], &filler);
-	struct addr_list list = { 2, ss, sl };
-	struct conn_params p = { 0 };
-	struct fail f = { 0 };
-	struct deadline d;
-	struct conn *c;
-	char want[64];
-	int64_t took;
-
-	ss[1] = ts_addrs(ts)->addr[0];
-	sl[1] = ts_addrs(ts)->len[0];
-	deadline_start(&d, 2 * UNIT_DEADLINE_MS);
-	p.deadline = &d;
-	c = conn_connect(&list, &p, NULL, &f);
-	took = mono_now_ns() - d.start_ns;
-	ck_assert_msg(c != NULL, "%s", f.text);
-	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(ts));
-	ck_assert_str_eq(conn_peer(c), want);
-	ck_assert_msg(took >= (UNIT_DEADLINE_MS - 10) * MS &&
-			      took < (UNIT_DEADLINE_MS + UNIT_SLACK_MS) * MS,
-		      "took %lld ms", (long long)(took / MS));
-	expect_line(c, "220 second", 10);
-	conn_close(c);
-	close(filler);
-	close(lfd);
-	ts_stop(ts);
+	for (size_t i = 0; i < pp->list.n; i++) {
+		ts_stop(pp->ts[i]);
+		if (pp->lfd[i] >= 0) {
+			close(pp->filler[i]);
+			close(pp->lfd[i]);
+		}
+	}
 }
-END_TEST
 
-/* ---- connect over address lists ------------------------------------------ */
-
-START_TEST(test_connect_refused)
+START_TEST(test_connect)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
-	int family = families[_i];
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	struct addr_list list = { 1, &ss, &sl };
+	const struct connect_case *cc = &connect_cases[_i];
+	struct transcript *t = transcript_new();
 	struct conn_params p = { 0 };
 	struct fail f = { 0 };
 	struct deadline d;
-	char who[64], want[128];
+	struct peers pp;
+	struct conn *c;
+	char want[512], line[32];
+	int64_t took;
+	size_t used = 0;
 
-	/* Skip IPv6 where ::1 does not exist. */
-	if (family == AF_INET6) {
-		struct testserver *ts = ts_start(AF_INET6, (const struct ts_step[]){ TS_END });
-
-		if (ts == NULL) {
-			fprintf(stderr, "conn: no IPv6 loopback here, refused [::1] skipped\n");
+	for (size_t i = 0; i < MAX_PEERS; i++)
+		if (cc->peers[i] == P_REFUSED6 && !have_ipv6(cc->name)) {
+			transcript_free(t);
 			return;
 		}
-		ts_stop(ts);
+	peers_make(&pp, cc->peers);
+	deadline_start(&d, cc->budget == B_BUDGET ? BUDGET_MS
+			   : cc->budget == B_DEADLINE ? UNIT_DEADLINE_MS : 2 * UNIT_DEADLINE_MS);
+	p.deadline = &d;
+	p.transcript = t;
+	c = conn_connect(&pp.list, &p, NULL, &f);
+	took = mono_now_ns() - d.start_ns;
+	if (cc->used >= 0) {
+		ck_assert_msg(c != NULL, "%s: %s", cc->name, f.text);
+		ck_assert_str_eq(conn_peer(c), pp.who[cc->used]);
+		ck_assert(!conn_is_tls(c));
+		snprintf(want, sizeof(want), "-- connected to %s", pp.who[cc->used]);
+		ck_assert_str_eq(transcript_get(t, 0), want);
+		snprintf(line, sizeof(line), "220 server %d", cc->used);
+		expect_line(c, line, strlen(line));
+		if (cc->budget == B_TWO_DEADLINES)
+			ck_assert_msg(took >= (UNIT_DEADLINE_MS - 10) * MS &&
+					      took < (UNIT_DEADLINE_MS + UNIT_SLACK_MS) * MS,
+				      "%s: took %lld ms", cc->name, (long long)(took / MS));
+		else
+			ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+		conn_close(c);
+	} else {
+		ck_assert_ptr_null(c);
+		ck_assert_msg(f.cls == cc->cls, "%s: %s (%d)", cc->name, f.text, f.cls);
+		used = (size_t)snprintf(want, sizeof(want), "%s",
+					cc->cls == FAIL_CONN ? "cannot connect: " : "timed out connecting (");
+		for (size_t i = 0; i < pp.list.n; i++)
+			used += (size_t)snprintf(want + used, sizeof(want) - used, "%s%s: %s",
+						 i ? "; " : "", pp.who[i], pp.why[i]);
+		if (cc->cls == FAIL_TIMEOUT)
+			snprintf(want + used, sizeof(want) - used, ")");
+		ck_assert_str_eq(f.text, want);
+		if (cc->budget == B_DEADLINE)
+			assert_on_time(&d, mono_now_ns());
+		else
+			ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2); /* at once */
+		ck_assert_uint_eq(transcript_count(t), 0);
 	}
-	ts_refused_addr(family, &ss, &sl);
-	addr_format((struct sockaddr *)&ss, true, who, sizeof(who));
-	deadline_start(&d, BUDGET_MS);
-	p.deadline = &d;
-	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
-	ck_assert_int_eq(f.cls, FAIL_CONN);
-	snprintf(want, sizeof(want), "cannot connect: %s: connection refused", who);
-	ck_assert_str_eq(f.text, want);
-	ck_assert(who[0] == (family == AF_INET6 ? '[' : '1'));
-}
-END_TEST
-
-START_TEST(test_connect_all_refused)
-{
-	struct sockaddr_storage ss[2];
-	socklen_t sl[2];
-	struct addr_list list = { 2, ss, sl };
-	struct conn_params p = { 0 };
-	struct fail f = { 0 };
-	struct deadline d;
-	char a[64], b[64], want[256];
-
-	ts_refused_addr(AF_INET, &ss[0], &sl[0]);
-	ts_refused_addr(AF_INET, &ss[1], &sl[1]);
-	addr_format((struct sockaddr *)&ss[0], true, a, sizeof(a));
-	addr_format((struct sockaddr *)&ss[1], true, b, sizeof(b));
-	deadline_start(&d, BUDGET_MS);
-	p.deadline = &d;
-	ck_assert_ptr_null(conn_connect(&list, &p, NULL, &f));
-	ck_assert_int_eq(f.cls, FAIL_CONN);
-	snprintf(want, sizeof(want), "cannot connect: %s: connection refused; %s: connection refused",
-		 a, b);
-	ck_assert_str_eq(f.text, want);
+	for (size_t i = 0; i < pp.list.n; i++) /* [::1] is written in brackets */
+		ck_assert(pp.who[i][0] == (cc->peers[i] == P_REFUSED6 ? '[' : '1'));
+	peers_free(&pp);
+	transcript_free(t);
 }
 END_TEST
 
 START_TEST(test_connect_empty_list)
 {
-	struct addr_list list = { 0, NULL, NULL };
+	struct addr_list list = { .n = 0, .cap = 0, .addr = NULL, .len = NULL };
 	struct conn_params p = { 0 };
 	struct fail f = { 0 };
 	struct deadline d;
@@ -652,79 +738,210 @@ START_TEST(test_connect_empty_list)
 }
 END_TEST
 
-/* First a refused address, then one that answers (same or other family):
- * the second is used and reported. */
-START_TEST(test_connect_second_address)
+/* ---- conn_open: where to connect, and the stages timed -------------------- */
+
+/* A loopback UDP port where nothing listens, as a DNS server list: a
+ * resolver that never asks the system's servers, and says "connection
+ * refused" at once to a name that needs DNS. */
+static void refused_dns(char *buf, size_t len)
 {
-	static const int first_family[] = { AF_INET, AF_INET6 };
-	const struct ts_step steps[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
-	struct testserver *ts = ts_start(AF_INET, steps), *v6;
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(in);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sl), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &sl), 0);
+	close(fd);
+	snprintf(buf, len, "127.0.0.1:%d", ntohs(in.sin_port));
+}
+
+static int port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+enum open_addrs {
+	OA_NONE,             /* p.addrs NULL: p.host is looked up */
+	OA_SERVER,           /* the server's address */
+	OA_REFUSED,          /* the server's address with a port nothing listens on */
+	OA_REFUSED_SERVER,   /* that, then the server's address */
+};
+enum open_port { OP_SERVER, OP_ZERO, OP_REFUSED };
+enum open_tls { OT_NONE, OT_GOOD, OT_EXPIRED };
+
+/* Which stages have a time (the others are NaN). */
+#define ST_R 1
+#define ST_C 2
+#define ST_T 4
+
+static const struct open_case {
+	const char *name;
+	const char *host;
+	bool resolver;
+	enum open_addrs addrs;
+	enum open_port port;
+	int family;           /* p.family */
+	int server_family;
+	enum open_tls tls;
+	enum fail_class cls;  /* FAIL_NONE: connected */
+	const char *text;     /* the failure's text begins so */
+	const char *tail;     /* ... and ends so ("" for anything) */
+	int stages;
+} open_cases[] = {
+	{ "literal", "127.0.0.1", true, OA_NONE, OP_SERVER, AF_UNSPEC, AF_INET, OT_NONE,
+	  FAIL_NONE, NULL, NULL, ST_R | ST_C },
+	{ "literal of the family asked", "127.0.0.1", true, OA_NONE, OP_SERVER, AF_INET, AF_INET,
+	  OT_NONE, FAIL_NONE, NULL, NULL, ST_R | ST_C },
+	{ "IPv6 literal", "::1", true, OA_NONE, OP_SERVER, AF_UNSPEC, AF_INET6, OT_NONE,
+	  FAIL_NONE, NULL, NULL, ST_R | ST_C },
+	{ "literal, implicit TLS", "127.0.0.1", true, OA_NONE, OP_SERVER, AF_UNSPEC, AF_INET,
+	  OT_GOOD, FAIL_NONE, NULL, NULL, ST_R | ST_C | ST_T },
+	{ "literal, implicit TLS fails", "127.0.0.1", true, OA_NONE, OP_SERVER, AF_UNSPEC,
+	  AF_INET, OT_EXPIRED, FAIL_TLS, "certificate verification failed: certificate has expired",
+	  "", ST_R | ST_C },
+	{ "literal, nothing listens", "127.0.0.1", true, OA_NONE, OP_REFUSED, AF_UNSPEC, AF_INET,
+	  OT_NONE, FAIL_CONN, "cannot connect: 127.0.0.1:", ": connection refused", ST_R },
+	{ "addresses, their port replaced", NULL, false, OA_REFUSED, OP_SERVER, AF_UNSPEC,
+	  AF_INET, OT_NONE, FAIL_NONE, NULL, NULL, ST_R | ST_C },
+	{ "addresses with port 0: their own ports", NULL, false, OA_REFUSED_SERVER, OP_ZERO,
+	  AF_UNSPEC, AF_INET, OT_NONE, FAIL_NONE, NULL, NULL, ST_R | ST_C },
+	{ "addresses with port 0: their own port refuses", NULL, false, OA_REFUSED, OP_ZERO,
+	  AF_UNSPEC, AF_INET, OT_NONE, FAIL_CONN, "cannot connect: 127.0.0.1:",
+	  ": connection refused", ST_R },
+	{ "addresses with implicit TLS", "localhost", false, OA_SERVER, OP_ZERO, AF_UNSPEC,
+	  AF_INET, OT_GOOD, FAIL_NONE, NULL, NULL, ST_R | ST_C | ST_T },
+	/* FAIL_DNS: nothing to connect to, before any connect. */
+	{ "addresses, none of the family", "mail.test", false, OA_SERVER, OP_SERVER, AF_INET6,
+	  AF_INET, OT_NONE, FAIL_DNS, "mail.test: no IPv6 address", "", 0 },
+	{ "literal of the other family", "127.0.0.1", true, OA_NONE, OP_SERVER, AF_INET6, AF_INET,
+	  OT_NONE, FAIL_DNS, "127.0.0.1: no IPv6 address (it is an IPv4 address)", "", 0 },
+	{ "name, the DNS server refuses", "nothing.invalid", true, OA_NONE, OP_SERVER, AF_UNSPEC,
+	  AF_INET, OT_NONE, FAIL_DNS, "nothing.invalid: connection refused by 127.0.0.1:", "", 0 },
+	{ "empty name", "", true, OA_NONE, OP_SERVER, AF_UNSPEC, AF_INET, OT_NONE, FAIL_DNS,
+	  "no host name given", "", 0 },
+	/* The caller's mistakes. */
+	{ "no host, no addresses", NULL, true, OA_NONE, OP_SERVER, AF_UNSPEC, AF_INET, OT_NONE,
+	  FAIL_INTERNAL, "no host to connect to", "", 0 },
+	{ "a name, no resolver", "mail.test", false, OA_NONE, OP_SERVER, AF_UNSPEC, AF_INET,
+	  OT_NONE, FAIL_INTERNAL, "no host to connect to", "", 0 },
+};
+
+static void assert_stage(const char *name, const char *stage, double v, bool set)
+{
+	if (set)
+		ck_assert_msg(!isnan(v) && v >= 0 && v < BUDGET_MS / 1000.0, "%s: %s %f", name,
+			      stage, v);
+	else
+		ck_assert_msg(isnan(v), "%s: %s %f, want NaN", name, stage, v);
+}
+
+START_TEST(test_conn_open)
+{
+	const struct open_case *oc = &open_cases[_i];
+	const struct ts_step plain[] = { TS_SEND("220 open\r\n"), TS_HANG, TS_END };
+	const struct ts_step good[] = {
+		TS_TLS(ts_certs.good), TS_SEND("220 open\r\n"), TS_HANG, TS_END,
+	};
+	const struct ts_step expired[] = { TS_TLS(ts_certs.expired), TS_HANG, TS_END };
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct testserver *ts = ts_start(oc->server_family, oc->tls == OT_GOOD ? good
+					 : oc->tls == OT_EXPIRED ? expired : plain);
 	struct sockaddr_storage ss[2];
 	socklen_t sl[2];
-	struct addr_list list = { 2, ss, sl };
+	struct addr_list list = { .n = 0, .cap = 2, .addr = ss, .len = sl };
+	struct conn_stages st = { -1, -1, -1 };
+	struct resolver *r = NULL;
 	struct conn_params p = { 0 };
-	struct transcript *t = transcript_new();
+	struct tls_info info = { 0 };
 	struct fail f = { 0 };
 	struct deadline d;
 	struct conn *c;
-	char want[64];
+	char dns[64], want[ADDR_TEXT_MAX];
+	int refused_port;
 
-	if (first_family[_i] == AF_INET6) {
-		v6 = ts_start(AF_INET6, (const struct ts_step[]){ TS_END });
-		if (v6 == NULL) {
-			fprintf(stderr, "conn: no IPv6 loopback here, case skipped\n");
-			transcript_free(t);
-			ts_stop(ts);
-			return;
-		}
-		ts_stop(v6);
+	if (ts == NULL) {
+		fprintf(stderr, "conn: no IPv6 loopback here, %s skipped\n", oc->name);
+		return;
 	}
-	ts_refused_addr(first_family[_i], &ss[0], &sl[0]);
+	ts_refused_addr(oc->server_family, &ss[0], &sl[0]);
+	refused_port = port_of(&ss[0]);
+	ss[0] = ts_addrs(ts)->addr[0];
+	sl[0] = ts_addrs(ts)->len[0];
+	if (oc->addrs == OA_REFUSED || oc->addrs == OA_REFUSED_SERVER)
+		addr_set_port(&ss[0], refused_port);
+	list.n = oc->addrs == OA_REFUSED_SERVER ? 2 : 1;
 	ss[1] = ts_addrs(ts)->addr[0];
 	sl[1] = ts_addrs(ts)->len[0];
+
 	deadline_start(&d, BUDGET_MS);
-	p.deadline = &d;
-	p.transcript = t;
-	c = conn_connect(&list, &p, NULL, &f);
-	ck_assert_msg(c != NULL, "%s", f.text);
-	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(ts));
-	ck_assert_str_eq(conn_peer(c), want);
-	ck_assert(!conn_is_tls(c));
-	snprintf(want, sizeof(want), "-- connected to 127.0.0.1:%d", ts_port(ts));
-	ck_assert_str_eq(transcript_get(t, 0), want);
-	expect_line(c, "220 second", 10);
-	conn_close(c);
-	transcript_free(t);
+	if (oc->resolver) {
+		struct resolver_params rp = { .deadline = &d, .servers = dns };
+
+		refused_dns(dns, sizeof(dns));
+		r = resolver_new(&rp, &f);
+		ck_assert_msg(r != NULL, "%s", f.text);
+	}
+	p = (struct conn_params){
+		.deadline = &d, .resolver = r, .host = oc->host,
+		.addrs = oc->addrs == OA_NONE ? NULL : &list,
+		.port = oc->port == OP_SERVER ? ts_port(ts) : oc->port == OP_REFUSED ? refused_port : 0,
+		.family = oc->family, .tls = oc->tls != OT_NONE ? &tp : NULL,
+	};
+	c = conn_open(&p, &st, &info, &f);
+	if (oc->cls == FAIL_NONE) {
+		ck_assert_msg(c != NULL, "%s: %s", oc->name, f.text);
+		addr_format((const struct sockaddr *)&ts_addrs(ts)->addr[0], true, want, sizeof(want));
+		ck_assert_str_eq(conn_peer(c), want);
+		ck_assert_int_eq(conn_is_tls(c), oc->tls != OT_NONE);
+		if (oc->tls != OT_NONE)
+			ck_assert(info.verified && info.has_cert);
+		expect_line(c, "220 open", 8);
+		conn_close(c);
+	} else {
+		ck_assert_ptr_null(c);
+		ck_assert_msg(f.cls == oc->cls && strstr(f.text, oc->text) == f.text &&
+			      strlen(f.text) >= strlen(oc->tail) &&
+			      strcmp(f.text + strlen(f.text) - strlen(oc->tail), oc->tail) == 0,
+			      "%s: %s (%d)", oc->name, f.text, f.cls);
+		if (oc->tls == OT_EXPIRED)
+			ck_assert(info.has_cert && !info.verified);
+	}
+	/* A failure is known at once, not at the deadline. */
+	ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+	assert_stage(oc->name, "resolve_s", st.resolve_s, oc->stages & ST_R);
+	/* nothing to look up: addresses given take no time to resolve */
+	if (oc->addrs != OA_NONE && (oc->stages & ST_R))
+		ck_assert_msg(st.resolve_s == 0, "%s: resolve_s %g for addresses given", oc->name,
+			      st.resolve_s);
+	assert_stage(oc->name, "connect_s", st.connect_s, oc->stages & ST_C);
+	assert_stage(oc->name, "tls_s", st.tls_s, oc->stages & ST_T);
+	if (oc->stages & ST_C) /* the lookup and the connect together */
+		ck_assert(st.connect_s >= st.resolve_s);
+	resolver_free(r);
 	ts_stop(ts);
 }
 END_TEST
 
-/* Two listeners: the first that answers is used, the second never
- * touched. */
-START_TEST(test_connect_two_listeners)
+/* Stages may be NULL. */
+START_TEST(test_conn_open_no_stages)
 {
-	const struct ts_step one[] = { TS_SEND("220 first\r\n"), TS_HANG, TS_END };
-	const struct ts_step two[] = { TS_SEND("220 second\r\n"), TS_HANG, TS_END };
-	struct testserver *a = ts_start(AF_INET, one), *b = ts_start(AF_INET, two);
-	struct sockaddr_storage ss[2] = { ts_addrs(a)->addr[0], ts_addrs(b)->addr[0] };
-	socklen_t sl[2] = { ts_addrs(a)->len[0], ts_addrs(b)->len[0] };
-	struct addr_list list = { 2, ss, sl };
+	const struct ts_step steps[] = { TS_SEND("220 open\r\n"), TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
 	struct conn_params p = { 0 };
 	struct fail f = { 0 };
 	struct deadline d;
 	struct conn *c;
-	char want[64];
 
 	deadline_start(&d, BUDGET_MS);
-	p.deadline = &d;
-	c = conn_connect(&list, &p, NULL, &f);
+	p = (struct conn_params){ .deadline = &d, .addrs = ts_addrs(ts) };
+	c = conn_open(&p, NULL, NULL, &f);
 	ck_assert_msg(c != NULL, "%s", f.text);
-	snprintf(want, sizeof(want), "127.0.0.1:%d", ts_port(a));
-	ck_assert_str_eq(conn_peer(c), want);
-	expect_line(c, "220 first", 9);
+	expect_line(c, "220 open", 8);
 	conn_close(c);
-	ts_stop(a);
-	ts_stop(b);
+	ts_stop(ts);
 }
 END_TEST
 
@@ -825,6 +1042,97 @@ START_TEST(test_send_line_refuses_line_ends)
 		ck_assert_ptr_nonnull(strstr(f.text, "CR or LF"));
 	}
 	ck_assert_uint_eq(transcript_count(t), before);
+	ck_assert_int_eq(conn_send_line(c, "NOOP", NULL, &f), 0);
+	ck_assert_str_eq(ts_received(ts, 1), "NOOP\r\n");
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+/* Several lines in one write (PIPELINING): the server reads them all
+ * before it answers any, so a client that waited for a reply between them
+ * would hang here.  Each is recorded, a secret masked. */
+START_TEST(test_send_lines)
+{
+	const struct ts_step steps[] = {
+		TS_SEND("+OK ready\r\n"), TS_READLINE, TS_READLINE, TS_READLINE, TS_READLINE,
+		TS_SEND("+OK 1\r\n+OK 2\r\n+OK 3\r\n+OK 4\r\n"),
+		TS_READLINE, TS_READLINE, TS_SEND("+OK big\r\n"), TS_HANG, TS_END,
+	};
+	static const char *const lines[] = { "USER bob", "PASS s3cr3t", "STAT", "LIST" };
+	static const char *const shown[] = { NULL, "PASS ********", NULL, NULL };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct transcript *t = transcript_new();
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	size_t before;
+	char big[3000], want[3100];
+	const char *batch2[2] = { big, "NOOP" };
+
+	memset(big, 'B', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	expect_line(c, "+OK ready", 9);
+	before = transcript_count(t);
+	ck_assert_int_eq(conn_send_lines(c, NULL, NULL, 0, &f), 0); /* nothing */
+	ck_assert_uint_eq(transcript_count(t), before);
+	ck_assert_int_eq(conn_send_lines(c, lines, shown, 4, &f), 0);
+	expect_line(c, "+OK 1", 5);
+	expect_line(c, "+OK 2", 5);
+	expect_line(c, "+OK 3", 5);
+	expect_line(c, "+OK 4", 5);
+	/* Over the stack copy; shown NULL: every line as it is. */
+	ck_assert_int_eq(conn_send_lines(c, batch2, NULL, 2, &f), 0);
+	expect_line(c, "+OK big", 7);
+	snprintf(want, sizeof(want), "USER bob\r\nPASS s3cr3t\r\nSTAT\r\nLIST\r\n%s\r\nNOOP\r\n", big);
+	ck_assert_str_eq(ts_received(ts, 6), want);
+	ck_assert_str_eq(transcript_get(t, before), "C: USER bob");
+	ck_assert_str_eq(transcript_get(t, before + 1), "C: PASS ********");
+	ck_assert_str_eq(transcript_get(t, before + 2), "C: STAT");
+	ck_assert_str_eq(transcript_get(t, before + 3), "C: LIST");
+	ck_assert(transcript_has(t, "C: NOOP"));
+	ck_assert(!transcript_mentions(t, "s3cr3t"));
+	conn_close(c);
+	transcript_free(t);
+	ts_stop(ts);
+}
+END_TEST
+
+/* A CR or LF in any line of a batch: the whole batch is refused, nothing
+ * is sent (not even the good lines before it) and nothing recorded. */
+static const struct bad_batch {
+	size_t n;
+	const char *lines[5];
+} bad_batches[] = {
+	{ 2, { "USER bob", "PASS pw\r\nDELE 1" } },   /* the last line */
+	{ 2, { "USER bob\n", "PASS pw" } },           /* the first */
+	{ 3, { "STAT", "LIST\r", "QUIT" } },         /* a bare CR in the middle */
+	{ 5, { "STAT", "LIST", "UIDL", "TOP 1 0", "\nQUIT" } },
+	{ 1, { "MAIL FROM:<a@b>\r\nRCPT TO:<x@y>" } },
+};
+
+START_TEST(test_send_lines_refused)
+{
+	const struct bad_batch *bb = &bad_batches[_i];
+	const struct ts_step steps[] = { TS_READLINE, TS_HANG, TS_END };
+	struct testserver *ts = ts_start(AF_INET, steps);
+	struct transcript *t = transcript_new();
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	size_t before;
+
+	deadline_start(&d, BUDGET_MS);
+	c = open_to(ts, &d, t, 0);
+	before = transcript_count(t);
+	ck_assert_int_eq(conn_send_lines(c, bb->lines, NULL, bb->n, &f), -1);
+	ck_assert_int_eq(f.cls, FAIL_INTERNAL);
+	ck_assert_str_eq(f.text, "refusing to send a line that holds CR or LF");
+	ck_assert_uint_eq(transcript_count(t), before);
+	/* The first line the server reads is the next one sent. */
 	ck_assert_int_eq(conn_send_line(c, "NOOP", NULL, &f), 0);
 	ck_assert_str_eq(ts_received(ts, 1), "NOOP\r\n");
 	conn_close(c);
@@ -1119,6 +1427,55 @@ START_TEST(test_starttls_fails)
 }
 END_TEST
 
+/* ---- a peer that has gone ------------------------------------------------- */
+
+/* Sending to a server that reset the connection (plain, and over TLS)
+ * fails as a connection failure.  SIGPIPE is at its default disposition
+ * here, so a send that raised it would kill the test: nothing in the
+ * library may rely on it being ignored. */
+START_TEST(test_send_after_reset)
+{
+	bool tls = _i == 1;
+	const struct ts_step plain_steps[] = { TS_RESET, TS_END };
+	const struct ts_step tls_steps[] = { TS_TLS(ts_certs.good), TS_RESET, TS_END };
+	struct testserver *ts = ts_start(AF_INET, tls ? tls_steps : plain_steps);
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	sigset_t pipe_set, old_mask;
+	struct conn_params p = { 0 };
+	struct fail f = { 0 };
+	struct deadline d;
+	struct conn *c;
+	int rc = 0;
+
+	sigemptyset(&dfl.sa_mask);
+	ck_assert_int_eq(sigaction(SIGPIPE, &dfl, &old), 0);
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &pipe_set, &old_mask), 0);
+	deadline_start(&d, BUDGET_MS);
+	p = (struct conn_params){ .deadline = &d, .tls = tls ? &tp : NULL };
+	c = conn_connect(ts_addrs(ts), &p, NULL, &f);
+	ck_assert_msg(c != NULL, "%s", f.text);
+	expect_read_fails(c, FAIL_CONN, "connection reset by the server");
+	/* The first send may still be buffered by the kernel; a later one
+	 * cannot be. */
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = conn_send_line(c, "QUIT", NULL, &f);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(f.cls, FAIL_CONN);
+	ck_assert_str_eq(f.text, "connection closed by the server while sending");
+	/* Once more: still no signal. */
+	ck_assert_int_eq(conn_send_line(c, "QUIT", NULL, &f), -1);
+	conn_close(c);
+	ts_stop(ts);
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old_mask, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGPIPE, &old, NULL), 0);
+}
+END_TEST
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 Suite *conn_suite(void)
 {
 	Suite *s = suite_create("conn");
@@ -1127,35 +1484,31 @@ Suite *conn_suite(void)
 	TCase *tls = tcase_create("tls");
 
 	tcase_set_timeout(lines, UNIT_TIMEOUT);
-	tcase_add_loop_test(lines, test_lines_split, 0,
-			    (int)(sizeof(split_cases) / sizeof(split_cases[0])));
-	tcase_add_loop_test(lines, test_line_bound, 0,
-			    (int)(sizeof(bound_cases) / sizeof(bound_cases[0])));
+	tcase_add_unchecked_fixture(lines, certs_setup, certs_teardown);
+	tcase_add_loop_test(lines, test_lines_split, 0, N(split_cases));
+	tcase_add_loop_test(lines, test_line_bound, 0, N(bound_cases));
 	tcase_add_test(lines, test_many_lines);
-	tcase_add_loop_test(lines, test_read_response, 0,
-			    (int)(sizeof(multi_cases) / sizeof(multi_cases[0])));
+	tcase_add_loop_test(lines, test_read_response, 0, N(multi_cases));
 	tcase_add_test(lines, test_read_response_closed);
-	tcase_add_loop_test(lines, test_early_close, 0,
-			    (int)(sizeof(close_cases) / sizeof(close_cases[0])));
-	tcase_add_test(lines, test_send_after_reset);
-	tcase_add_loop_test(lines, test_never_answers, 0,
-			    (int)(sizeof(silent_cases) / sizeof(silent_cases[0])));
+	tcase_add_loop_test(lines, test_early_close, 0, N(close_cases));
+	tcase_add_loop_test(lines, test_never_answers, 0, N(silent_cases));
+	tcase_add_loop_test(lines, test_deadline_data_waiting, 0, 2);
+	tcase_add_loop_test(lines, test_deadline_stream, 0, 2);
 	tcase_add_test(lines, test_send_line_masked);
 	tcase_add_test(lines, test_send_line_refuses_line_ends);
+	tcase_add_test(lines, test_send_lines);
+	tcase_add_loop_test(lines, test_send_lines_refused, 0, N(bad_batches));
 	tcase_add_test(lines, test_conn_write_raw);
 	tcase_add_test(lines, test_record_off);
 	suite_add_tcase(s, lines);
 
 	tcase_set_timeout(connect, UNIT_TIMEOUT);
-	tcase_add_loop_test(connect, test_connect_refused, 0, 2);
-	tcase_add_test(connect, test_connect_all_refused);
+	tcase_add_unchecked_fixture(connect, certs_setup, certs_teardown);
+	tcase_add_loop_test(connect, test_connect, 0, N(connect_cases));
 	tcase_add_test(connect, test_connect_empty_list);
-	tcase_add_loop_test(connect, test_connect_second_address, 0, 2);
-	tcase_add_test(connect, test_connect_two_listeners);
-	tcase_add_test(connect, test_connect_timeout);
-	tcase_add_test(connect, test_connect_silent_then_good);
-	tcase_add_test(connect, test_connect_all_silent);
 	tcase_add_test(connect, test_ipv6);
+	tcase_add_loop_test(connect, test_conn_open, 0, N(open_cases));
+	tcase_add_test(connect, test_conn_open_no_stages);
 	suite_add_tcase(s, connect);
 
 	tcase_set_timeout(tls, UNIT_TIMEOUT);
@@ -1163,11 +1516,10 @@ Suite *conn_suite(void)
 	tcase_add_test(tls, test_implicit_tls);
 	tcase_add_test(tls, test_implicit_tls_expired);
 	tcase_add_test(tls, test_implicit_tls_silent);
-	tcase_add_loop_test(tls, test_tls_end, 0,
-			    (int)(sizeof(tls_end_cases) / sizeof(tls_end_cases[0])));
-	tcase_add_loop_test(tls, test_starttls, 0,
-			    (int)(sizeof(starttls_cases) / sizeof(starttls_cases[0])));
+	tcase_add_loop_test(tls, test_tls_end, 0, N(tls_end_cases));
+	tcase_add_loop_test(tls, test_starttls, 0, N(starttls_cases));
 	tcase_add_loop_test(tls, test_starttls_fails, 0, 2);
+	tcase_add_loop_test(tls, test_send_after_reset, 0, 2);
 	suite_add_tcase(s, tls);
 	return s;
 }

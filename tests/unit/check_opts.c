@@ -368,6 +368,180 @@ START_TEST(test_options_not_offered)
 }
 END_TEST
 
+/* ---- shared option groups ------------------------------------------------ */
+
+static const struct plugin_info grouped = {
+	.name = "check_grouped", .service = "GRP", .purpose = "Grouped.",
+	.usage = "-H HOST [options]", .host_help = "Host.", .default_port = 110,
+	.groups = OPTS_TLS | OPTS_PASSWORD | OPTS_DNS, .pw_long = "authpass",
+};
+
+/* Parses args for plugin pi; returns opts_parse's code, the text in *text. */
+static int parse_as(const struct plugin_info *pi, const char *const *args,
+		    struct common_opts *co, char **text)
+{
+	char *argv[32];
+	int argc = 0, rc;
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+
+	argv[argc++] = (char *)pi->name;
+	while (*args != NULL)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	rc = opts_parse(pi, co, argc, argv, NULL, NULL, f);
+	fclose(f);
+	return rc;
+}
+
+START_TEST(test_groups_parsed)
+{
+	struct common_opts co;
+	char *text;
+
+	ck_assert_int_eq(parse_as(&grouped, ARGS("-D", "30,7", "--ca-file", "/ca.pem", "--insecure",
+						 "--password-env", "PW", "--dns-server",
+						 "127.0.0.1:53", "--dns-server", "[::1]:5353,10.0.0.1"),
+				  &co, &text), -1);
+	ck_assert_str_eq(text, "");
+	ck_assert(co.tls.has_days);
+	ck_assert_double_eq(co.tls.warn_days, 30);
+	ck_assert_double_eq(co.tls.crit_days, 7);
+	ck_assert_str_eq(co.tls.ca_file, "/ca.pem");
+	ck_assert(co.tls.insecure && opts_tls_given(&co));
+	ck_assert_str_eq(co.pw.env, "PW");
+	ck_assert_ptr_null(co.pw.file);
+	ck_assert_str_eq(opts_dns_servers(&co), "127.0.0.1:53,[::1]:5353,10.0.0.1");
+	free(text);
+	/* -P takes the plugin's long name */
+	ck_assert_int_eq(parse_as(&grouped, ARGS("--authpass", "x"), &co, &text), -1);
+	ck_assert_str_eq(co.pw.arg, "x");
+	free(text);
+	/* nothing given: no TLS options, no servers, thresholds none */
+	ck_assert_int_eq(parse_as(&grouped, ARGS("-H", "h"), &co, &text), -1);
+	ck_assert(!opts_tls_given(&co));
+	ck_assert_double_eq(co.tls.warn_days, -1);
+	ck_assert_ptr_null(opts_dns_servers(&co));
+	free(text);
+}
+END_TEST
+
+/* A plugin without a group takes none of its options. */
+START_TEST(test_groups_not_offered)
+{
+	struct common_opts co;
+	char *text;
+
+	ck_assert_int_eq(parse_as(&info, ARGS("--dns-server", "127.0.0.1"), &co, &text), 3);
+	ck_assert_ptr_nonnull(strstr(text, "unknown option '--dns-server'"));
+	free(text);
+	ck_assert_int_eq(parse_as(&info, ARGS("-D", "30"), &co, &text), 3);
+	ck_assert_ptr_nonnull(strstr(text, "unknown option '-D'"));
+	free(text);
+}
+END_TEST
+
+static const struct group_bad_case {
+	const char *args[4];
+	const char *want;
+} group_bad_cases[] = {
+	{ { "--dns-server", "nowhere" }, "--dns-server: 'nowhere' is not a DNS server address" },
+	{ { "--dns-server", "127.0.0.1:0" }, "'127.0.0.1:0' is not a DNS server address" },
+	{ { "--dns-server", "127.0.0.1:99999" }, "'127.0.0.1:99999' is not a DNS server" },
+	{ { "--dns-server", "[::1" }, "'[::1' is not a DNS server address" },
+	{ { "-D", "7,30" }, "-D: '7,30': the critical days must not be more than the warning days" },
+	{ { "-D", "x" }, "-D: 'x' is not a number" },
+	{ { "--password-file" }, "option '--password-file' needs an argument" },
+};
+
+START_TEST(test_groups_bad)
+{
+	const struct group_bad_case *c = &group_bad_cases[_i];
+	struct common_opts co;
+	char *text;
+
+	ck_assert_int_eq(parse_as(&grouped, c->args, &co, &text), 3);
+	ck_assert_msg(strstr(text, c->want) != NULL, "got '%s', want '%s'", text, c->want);
+	free(text);
+}
+END_TEST
+
+/* Seventeen servers are one too many, also over several options. */
+START_TEST(test_groups_too_many_servers)
+{
+	struct common_opts co;
+	char *text, list[400] = "";
+
+	for (int i = 0; i < 16; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s127.0.0.%d",
+			 i ? "," : "", i + 1);
+	ck_assert_int_eq(parse_as(&grouped, ARGS("--dns-server", list), &co, &text), -1);
+	free(text);
+	ck_assert_int_eq(parse_as(&grouped, ARGS("--dns-server", list, "--dns-server", "::1"), &co,
+				  &text), 3);
+	ck_assert_ptr_nonnull(strstr(text, "too many DNS servers"));
+	free(text);
+}
+END_TEST
+
+/* The shared groups are in --help, once each, with their defaults. */
+START_TEST(test_groups_help)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	opts_help(&grouped, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, " -D, --certificate=WARN[,CRIT]\n"));
+	ck_assert_ptr_nonnull(strstr(text, "     --ca-file=FILE\n"));
+	ck_assert_ptr_nonnull(strstr(text, "     --insecure\n"));
+	ck_assert_ptr_nonnull(strstr(text, "     --password-file=FILE\n"));
+	ck_assert_ptr_nonnull(strstr(text, "     --password-env=VAR\n"));
+	ck_assert_ptr_nonnull(strstr(text, " -P, --authpass=PASSWORD\n"));
+	ck_assert_ptr_null(strstr(text, "--password=PASSWORD"));
+	ck_assert_ptr_nonnull(strstr(text, "     --dns-server=ADDR[:PORT]\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default: the system's"));
+	/* each once */
+	ck_assert_ptr_null(strstr(strstr(text, "--ca-file") + 1, "--ca-file"));
+	ck_assert_ptr_null(strstr(strstr(text, "--dns-server") + 1, "--dns-server"));
+	free(text);
+}
+END_TEST
+
+/* A usage error is output like any result: a newline or '|' in a value
+ * does not break the status line, and --output=json (anywhere) gives JSON. */
+static const struct usage_fmt_case {
+	const char *args[4];
+	const char *want;    /* the whole first line */
+} usage_fmt_cases[] = {
+	{ { "-w", "1\n2|x=1" }, "TEST UNKNOWN - -w: invalid range '1 2/x=1': " },
+	{ { "--bogus|x" }, "TEST UNKNOWN - unknown option '--bogus/x'" },
+	{ { "--output=json", "--bogus" },
+	  "{\"service\":\"TEST\",\"state\":\"UNKNOWN\",\"exit_code\":3,\"summary\":\"unknown option '--bogus'\","
+	  "\"metrics\":[],\"results\":[],\"details\":[{\"level\":0,\"text\":\"Usage: check_test -H HOST [options]\"},"
+	  "{\"level\":0,\"text\":\"Try 'check_test --help' for more information.\"}]}" },
+	{ { "--bogus", "--output", "json" }, "{\"service\":\"TEST\",\"state\":\"UNKNOWN\"," },
+	{ { "-p", "0", "--output=json" }, "{\"service\":\"TEST\",\"state\":\"UNKNOWN\",\"exit_code\":3,\"summary\":\"-p: '0' is out of range (1 to 65535)\"," },
+};
+
+START_TEST(test_usage_error_format)
+{
+	const struct usage_fmt_case *c = &usage_fmt_cases[_i];
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text, *nl;
+
+	ck_assert_int_eq(parse(c->args, &co, &s, &text), 3);
+	nl = strchr(text, '\n');
+	ck_assert_ptr_nonnull(nl);
+	*nl = '\0';
+	ck_assert_msg(strncmp(text, c->want, strlen(c->want)) == 0, "got '%s', want '%s'", text,
+		      c->want);
+	free(text);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *opts_suite(void)
@@ -387,6 +561,12 @@ Suite *opts_suite(void)
 	tcase_add_loop_test(tc, test_opts_timeout, 0, N(timeout_cases));
 	tcase_add_test(tc, test_options_not_offered);
 	tcase_add_loop_test(tc, test_opts_days_pair, 0, N(days_cases));
+	tcase_add_test(tc, test_groups_parsed);
+	tcase_add_test(tc, test_groups_not_offered);
+	tcase_add_loop_test(tc, test_groups_bad, 0, N(group_bad_cases));
+	tcase_add_test(tc, test_groups_too_many_servers);
+	tcase_add_test(tc, test_groups_help);
+	tcase_add_loop_test(tc, test_usage_error_format, 0, N(usage_fmt_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

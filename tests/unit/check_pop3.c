@@ -1,5 +1,9 @@
 /* pop3: status lines and RFC 2449 codes, APOP timestamps, CAPA, multi-line
- * unstuffing, STAT/LIST/UIDL lines, header collection for TOP. */
+ * unstuffing, STAT/LIST/UIDL lines, header collection for TOP; the session
+ * (pop3_session) against scripted servers: logins, PIPELINING, line caps,
+ * the oldest message's age, the connect and implicit TLS. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -298,6 +302,16 @@ END_TEST
 
 /* ---- the client against scripted servers (tests/unit/testserver) ------- */
 
+static void certs_setup(void)
+{
+	ts_certs_make();
+}
+
+static void certs_teardown(void)
+{
+	ts_certs_remove();
+}
+
 struct session {
 	struct testserver *ts;
 	struct deadline d;
@@ -306,21 +320,17 @@ struct session {
 	int rc;
 };
 
+/* Runs pop3_session against a server playing steps, to its address. */
 static void session_run(struct session *s, const struct ts_step *steps,
 			const struct pop3_params *p)
 {
-	struct conn *c;
-
 	memset(s, 0, sizeof(*s));
 	s->ts = ts_start(AF_INET, steps);
 	ck_assert_ptr_nonnull(s->ts);
 	deadline_start(&s->d, UNIT_BUDGET_MS);
-	c = conn_connect(ts_addrs(s->ts),
-			 &(struct conn_params){ .deadline = &s->d, .max_line = 8192 }, NULL,
-			 &s->f);
-	ck_assert_msg(c != NULL, "%s", s->f.text);
-	s->rc = pop3_run(c, p, &s->o, &s->f);
-	conn_close(c);
+	s->rc = pop3_session(&(struct conn_params){ .deadline = &s->d, .max_line = POP3_MAX_LINE,
+						     .addrs = ts_addrs(s->ts) },
+			     p, &s->o, &s->f);
 }
 
 #define LOGIN_STEPS                                                         \
@@ -328,240 +338,440 @@ static void session_run(struct session *s, const struct ts_step *steps,
 	TS_READLINE, TS_SEND("+OK\r\nUSER\r\nTOP\r\n.\r\n"),                    \
 	TS_READLINE, TS_SEND("+OK\r\n"),                                       \
 	TS_READLINE, TS_SEND("+OK logged in\r\n")
+#define LOGIN_SENT "CAPA\r\nUSER alice\r\nPASS s3cret\r\n"
 
-START_TEST(test_session_user_pass_stat_list_top)
+/* Log in, one message: its headers are `top` (TOP 1 0), then QUIT. */
+#define AGE_STEPS(top)                                                      \
+	{ LOGIN_STEPS, TS_READLINE, TS_SEND("+OK 1 120\r\n"),                   \
+	  TS_READLINE, TS_SEND("+OK\r\n" top "\r\n.\r\n"),                       \
+	  TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END }
+#define AGE_SENT LOGIN_SENT "STAT\r\nTOP 1 0\r\nQUIT\r\n"
+
+/* Lines for the caps: CAPA lines, header lines. */
+#define CAP1 "X-CAP\r\n"
+#define CAP10 CAP1 CAP1 CAP1 CAP1 CAP1 CAP1 CAP1 CAP1 CAP1 CAP1
+#define CAP100 CAP10 CAP10 CAP10 CAP10 CAP10 CAP10 CAP10 CAP10 CAP10 CAP10
+#define HDR1 "X-H: v\r\n"
+#define HDR8 HDR1 HDR1 HDR1 HDR1 HDR1 HDR1 HDR1 HDR1
+#define HDR10 HDR8 HDR1 HDR1
+#define HDR90 HDR10 HDR10 HDR10 HDR10 HDR10 HDR10 HDR10 HDR10 HDR10
+#define HDR100 HDR90 HDR10
+#define HDR900 HDR100 HDR100 HDR100 HDR100 HDR100 HDR100 HDR100 HDR100 HDR100
+#define HDR1000 HDR900 HDR100
+#define DATE_NOV1 "Date: Sun, 01 Nov 2026 06:20:45 +0000\r\n" /* 1793514045 */
+
+#define USER_PW .user = "alice", .password = "s3cret", .allow_plaintext_auth = true
+
+static void check_user_pass_stat_list_top(const struct session *s)
 {
-	const struct ts_step steps[] = {
-		LOGIN_STEPS,
-		TS_READLINE, TS_SEND("+OK 2 1508\r\n"),
-		TS_READLINE, TS_SEND("+OK 2 messages\r\n1 643\r\n2 865\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nDate: Sun, 01 Nov 2026 06:20:45 +0000\r\n"
-				     "Subject: x\r\n\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK bye\r\n"),
-		TS_CLOSE, TS_END,
-	};
-	const struct pop3_params p = { .user = "alice", .password = "s3cret",
-				       .allow_plaintext_auth = true, .want_list = true,
-				       .want_age = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_msg(s.rc == 0, "%s", s.f.text);
-	ck_assert_int_eq(s.o.state, POP3_ST_DONE);
-	ck_assert(s.o.has_apop && s.o.capa.seen && s.o.capa.top && !s.o.capa.stls);
-	ck_assert(s.o.has_stat && s.o.count == 2 && s.o.size == 1508);
-	ck_assert(s.o.has_largest && s.o.largest == 865 && s.o.largest_msg == 2);
-	ck_assert(s.o.has_oldest);
-	ck_assert_int_eq((long long)s.o.oldest, 1793514045LL);
-	ck_assert_str_eq(s.o.oldest_from, "Date");
-	ck_assert(s.o.t_auth >= 0 && s.o.t_stat >= 0 && s.o.t_greeting >= 0);
-	ck_assert_str_eq(ts_received(s.ts, 7),
-			 "CAPA\r\nUSER alice\r\nPASS s3cret\r\nSTAT\r\nLIST\r\nTOP 1 0\r\nQUIT\r\n");
-	ts_stop(s.ts);
+	ck_assert(s->o.has_apop && s->o.capa.seen && s->o.capa.top && !s->o.capa.stls);
+	ck_assert(s->o.has_stat && s->o.count == 2 && s->o.size == 1508);
+	ck_assert(s->o.has_largest && s->o.largest == 865 && s->o.largest_msg == 2);
+	ck_assert(s->o.t_auth >= 0 && s->o.t_stat >= 0 && s->o.t_greeting >= 0);
 }
-END_TEST
 
-START_TEST(test_session_pipelined)
+static void check_pipelined(const struct session *s)
 {
+	ck_assert(s->o.capa.pipelining);
+	ck_assert(s->o.has_stat && s->o.count == 1 && s->o.has_largest && s->o.largest == 120);
+}
+
+static void check_empty_mailbox(const struct session *s)
+{
+	ck_assert(s->o.has_stat && s->o.count == 0 && !s->o.has_largest);
+}
+
+static void check_apop(const struct session *s)
+{
+	ck_assert(!s->o.capa.seen);
+	ck_assert(s->o.has_stat && s->o.count == 0 && !s->o.has_largest);
+}
+
+static void check_in_use(const struct session *s)
+{
+	ck_assert(pop3_code_is(&s->o.reply, "IN-USE"));
+	ck_assert(!s->o.has_stat);
+}
+
+static void check_find_and_delete(const struct session *s)
+{
+	ck_assert_uint_eq(s->o.examined, 3);
+	ck_assert_uint_eq(s->o.found_n, 2);
+	ck_assert_uint_eq(s->o.found[0], 3);
+	ck_assert_uint_eq(s->o.found[1], 1);
+	ck_assert_str_eq(s->o.found_subject, "probe TOKEN");
+	ck_assert_uint_eq(s->o.deleted, 2);
+}
+
+static void check_cut_after_dele(const struct session *s)
+{
+	ck_assert(s->o.dele_sent);
+	ck_assert_uint_eq(s->o.deleted, 0);
+}
+
+static void check_no_dele(const struct session *s)
+{
+	ck_assert(!s->o.dele_sent);
+}
+
+static void check_capa_100(const struct session *s)
+{
+	ck_assert(s->o.capa.seen);
+	ck_assert_uint_eq(s->o.capa.lines, 100);
+	ck_assert_uint_eq(s->o.capa.unknown, 100);
+}
+
+static void check_top_1000(const struct session *s)
+{
+	ck_assert(s->o.has_oldest);
+	ck_assert_int_eq((long long)s->o.oldest, 1793514045LL);
+}
+
+static const struct session_case {
+	const char *name;
+	struct ts_step steps[24];
+	struct pop3_params p;
+	enum pop3_state state;  /* POP3_ST_DONE: rc 0 */
+	enum fail_class cls;
+	const char *text;       /* the failure's text begins so */
+	const char *sent;       /* exactly what the server read, NULL: not checked */
+	/* the oldest message's date, when want_age */
+	bool has_oldest;
+	long long oldest;
+	const char *oldest_from;
+	const char *date_problem; /* begins so; NULL: the age is not checked */
+	void (*check)(const struct session *s);
+} session_cases[] = {
+	{ "USER/PASS, STAT, LIST, TOP",
+	  { LOGIN_STEPS,
+	    TS_READLINE, TS_SEND("+OK 2 1508\r\n"),
+	    TS_READLINE, TS_SEND("+OK 2 messages\r\n1 643\r\n2 865\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n" DATE_NOV1 "Subject: x\r\n\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END },
+	  { USER_PW, .want_list = true, .want_age = true },
+	  POP3_ST_DONE, FAIL_NONE, NULL, LOGIN_SENT "STAT\r\nLIST\r\nTOP 1 0\r\nQUIT\r\n",
+	  true, 1793514045LL, "Date", "message 1 has no Received", check_user_pass_stat_list_top },
 	/* The server reads every command of a batch before it answers any:
 	 * a client that waited for each reply would hang here. */
-	const struct ts_step steps[] = {
-		TS_SEND("+OK hi\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\nUSER\r\n.\r\n"),
-		TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK logged in\r\n"),
-		TS_READLINE, TS_READLINE, TS_READLINE, TS_READLINE,
-		TS_SEND("+OK 1 120\r\n+OK\r\n1 120\r\n.\r\n"
-			"+OK\r\nReceived: by x; Sun, 01 Nov 2026 07:20:45 +0100\r\n\r\n.\r\n"
-			"+OK bye\r\n"),
-		TS_CLOSE, TS_END,
-	};
-	const struct pop3_params p = { .user = "alice", .password = "s3cret",
-				       .allow_plaintext_auth = true, .want_list = true,
-				       .want_age = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_msg(s.rc == 0, "%s", s.f.text);
-	ck_assert(s.o.capa.pipelining);
-	ck_assert(s.o.has_stat && s.o.count == 1 && s.o.has_largest && s.o.largest == 120);
-	ck_assert(s.o.has_oldest);
-	ck_assert_str_eq(s.o.oldest_from, "Received");
-	ck_assert_int_eq((long long)s.o.oldest, 1793514045LL);
-	ck_assert_str_eq(ts_received(s.ts, 7),
-			 "CAPA\r\nUSER alice\r\nPASS s3cret\r\nSTAT\r\nLIST\r\nTOP 1 0\r\nQUIT\r\n");
-	ts_stop(s.ts);
-}
-END_TEST
-
-START_TEST(test_session_pipelined_empty_mailbox)
-{
+	{ "PIPELINING",
+	  { TS_SEND("+OK hi\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\nUSER\r\n.\r\n"),
+	    TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK logged in\r\n"),
+	    TS_READLINE, TS_READLINE, TS_READLINE, TS_READLINE,
+	    TS_SEND("+OK 1 120\r\n+OK\r\n1 120\r\n.\r\n"
+		    "+OK\r\nReceived: by x; Sun, 01 Nov 2026 07:20:45 +0100\r\n\r\n.\r\n"
+		    "+OK bye\r\n"),
+	    TS_CLOSE, TS_END },
+	  { USER_PW, .want_list = true, .want_age = true },
+	  POP3_ST_DONE, FAIL_NONE, NULL, LOGIN_SENT "STAT\r\nLIST\r\nTOP 1 0\r\nQUIT\r\n",
+	  true, 1793514045LL, "Received", "", check_pipelined },
 	/* TOP 1 0 went out before the count was known: its -ERR is no
 	 * problem on an empty mailbox. */
-	const struct ts_step steps[] = {
-		TS_SEND("+OK hi\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\n.\r\n"),
-		TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK\r\n"),
-		TS_READLINE, TS_READLINE, TS_READLINE, TS_READLINE,
-		TS_SEND("+OK 0 0\r\n+OK\r\n.\r\n-ERR no such message\r\n+OK bye\r\n"),
-		TS_CLOSE, TS_END,
-	};
-	const struct pop3_params p = { .user = "empty", .password = "pw",
-				       .allow_plaintext_auth = true, .want_list = true,
-				       .want_age = true };
-	struct session s;
+	{ "PIPELINING, empty mailbox",
+	  { TS_SEND("+OK hi\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\n.\r\n"),
+	    TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK\r\n"),
+	    TS_READLINE, TS_READLINE, TS_READLINE, TS_READLINE,
+	    TS_SEND("+OK 0 0\r\n+OK\r\n.\r\n-ERR no such message\r\n+OK bye\r\n"),
+	    TS_CLOSE, TS_END },
+	  { .user = "empty", .password = "pw", .allow_plaintext_auth = true, .want_list = true,
+	    .want_age = true },
+	  POP3_ST_DONE, FAIL_NONE, NULL,
+	  "CAPA\r\nUSER empty\r\nPASS pw\r\nSTAT\r\nLIST\r\nTOP 1 0\r\nQUIT\r\n",
+	  false, 0, NULL, "", check_empty_mailbox },
+	/* Without TLS: APOP never sends the password.  The digest of RFC 1939
+	 * section 7; no LIST or TOP of an empty box. */
+	{ "APOP",
+	  { TS_SEND("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+	    TS_READLINE, TS_SEND("-ERR no CAPA\r\n"),
+	    TS_READLINE, TS_SEND("+OK maildrop has 0 messages\r\n"),
+	    TS_READLINE, TS_SEND("+OK 0 0\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"),
+	    TS_CLOSE, TS_END },
+	  { .user = "mrose", .password = "tanstaaf", .auth = POP3_AUTH_APOP, .want_list = true,
+	    .want_age = true },
+	  POP3_ST_DONE, FAIL_NONE, NULL,
+	  "CAPA\r\nAPOP mrose c4c9334bac560ecc979e58001b3e22fb\r\nSTAT\r\nQUIT\r\n",
+	  false, 0, NULL, "", check_apop },
+	{ "IN-USE on PASS",
+	  { TS_SEND("+OK hi\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nRESP-CODES\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"),
+	    TS_READLINE, TS_SEND("-ERR [IN-USE] locked by another session\r\n"),
+	    TS_READLINE, TS_END },
+	  { .user = "bob", .password = "pw", .allow_plaintext_auth = true },
+	  POP3_ST_PASS, FAIL_REPLY, "PASS: -ERR [IN-USE] locked by another session",
+	  "CAPA\r\nUSER bob\r\nPASS pw\r\n", false, 0, NULL, NULL, check_in_use },
+	{ "no password in plaintext",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\nUSER\r\n.\r\n"),
+	    TS_READLINE, TS_END },
+	  { .user = "bob", .password = "pw" },
+	  POP3_ST_CAPA, FAIL_INTERNAL,
+	  "CAPA: refusing to send the password over an unencrypted connection", "CAPA\r\n",
+	  false, 0, NULL, NULL, NULL },
+	{ "find and delete",
+	  { LOGIN_STEPS,
+	    TS_READLINE, TS_SEND("+OK 3 300\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nSubject: probe TOKEN\r\n\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nSubject: other\r\n\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nSubject: older token\r\n\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"),
+	    TS_READLINE, TS_SEND("+OK bye\r\n"),
+	    TS_CLOSE, TS_END },
+	  { USER_PW, .find_subject = "token", .delete_found = true },
+	  POP3_ST_DONE, FAIL_NONE, NULL,
+	  LOGIN_SENT "STAT\r\nTOP 3 0\r\nTOP 2 0\r\nTOP 1 0\r\nDELE 3\r\nDELE 1\r\nQUIT\r\n",
+	  false, 0, NULL, NULL, check_find_and_delete },
+	/* Deleted only when QUIT gets its +OK. */
+	{ "cut after DELE: nothing deleted",
+	  { LOGIN_STEPS,
+	    TS_READLINE, TS_SEND("+OK 1 100\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nSubject: TOKEN\r\n\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"),
+	    TS_READLINE, TS_CLOSE_RAW, TS_END },
+	  { USER_PW, .find_subject = "TOKEN", .delete_found = true },
+	  POP3_ST_QUIT, FAIL_CONN, "QUIT: connection closed by the server",
+	  LOGIN_SENT "STAT\r\nTOP 1 0\r\nDELE 1\r\nQUIT\r\n", false, 0, NULL, NULL,
+	  check_cut_after_dele },
+	{ "cut in the find: no DELE",
+	  { LOGIN_STEPS,
+	    TS_READLINE, TS_SEND("+OK 2 200\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nSubject: TOKEN\r\n"),
+	    TS_RESET, TS_END },
+	  { USER_PW, .find_subject = "TOKEN", .delete_found = true },
+	  POP3_ST_FIND, FAIL_CONN, "TOP (find): ", LOGIN_SENT "STAT\r\nTOP 2 0\r\n",
+	  false, 0, NULL, NULL, check_no_dele },
 
-	session_run(&s, steps, &p);
-	ck_assert_msg(s.rc == 0, "%s", s.f.text);
-	ck_assert(s.o.has_stat && s.o.count == 0 && !s.o.has_largest && !s.o.has_oldest);
-	ck_assert_str_eq(s.o.date_problem, "");
+	/* ---- a line cap per reply: a server cannot make a session keep
+	 * reading one reply for ever ---- */
+	{ "CAPA of 100 lines: the cap",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\n" CAP100 ".\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"), TS_READLINE, TS_SEND("+OK\r\n"),
+	    TS_READLINE, TS_SEND("+OK 0 0\r\n"), TS_READLINE, TS_SEND("+OK\r\n"), TS_CLOSE,
+	    TS_END },
+	  { USER_PW }, POP3_ST_DONE, FAIL_NONE, NULL, LOGIN_SENT "STAT\r\nQUIT\r\n",
+	  false, 0, NULL, NULL, check_capa_100 },
+	{ "CAPA of 101 lines",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\n" CAP100 CAP1 ".\r\n"),
+	    TS_READLINE, TS_END },
+	  { USER_PW }, POP3_ST_CAPA, FAIL_PROTO, "CAPA: the reply has more than 100 lines",
+	  "CAPA\r\n", false, 0, NULL, NULL, NULL },
+	{ "LIST longer than STAT's count",
+	  { LOGIN_STEPS, TS_READLINE, TS_SEND("+OK 2 300\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n1 100\r\n2 100\r\n3 100\r\n.\r\n"), TS_READLINE, TS_END },
+	  { USER_PW, .want_list = true }, POP3_ST_LIST, FAIL_PROTO,
+	  "LIST: the reply has more than 2 lines (STAT counted fewer messages)",
+	  LOGIN_SENT "STAT\r\nLIST\r\n", false, 0, NULL, NULL, NULL },
+	{ "UIDL longer than STAT's count",
+	  { LOGIN_STEPS, TS_READLINE, TS_SEND("+OK 1 300\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n1 a\r\n2 b\r\n.\r\n"), TS_READLINE, TS_END },
+	  { USER_PW, .want_uidl = true }, POP3_ST_UIDL, FAIL_PROTO,
+	  "UIDL: the reply has more than 1 lines (STAT counted fewer messages)",
+	  LOGIN_SENT "STAT\r\nUIDL\r\n", false, 0, NULL, NULL, NULL },
+	{ "TOP of 1000 lines: the cap",
+	  AGE_STEPS(DATE_NOV1 HDR900 HDR90 HDR8), /* 999 and the empty line */
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  true, 1793514045LL, "Date", "message 1 has no Received", check_top_1000 },
+	{ "TOP of more than 1000 header lines",
+	  AGE_STEPS(DATE_NOV1 HDR1000),
+	  { USER_PW, .want_age = true }, POP3_ST_TOP_OLDEST, FAIL_PROTO,
+	  "TOP of the oldest message: the reply has more than 1000 lines",
+	  LOGIN_SENT "STAT\r\nTOP 1 0\r\n", false, 0, NULL, NULL, NULL },
+
+	/* ---- a secret with a line end is never sent, not even in part ---- */
+	{ "PIPELINING: CR LF in the password",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\nUSER\r\n.\r\n"),
+	    TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK\r\n"), TS_READLINE, TS_END },
+	  { .user = "bob", .password = "pw\r\nDELE 1", .allow_plaintext_auth = true },
+	  POP3_ST_USER, FAIL_INTERNAL, "USER: refusing to send a line that holds CR or LF",
+	  "CAPA\r\n", false, 0, NULL, NULL, NULL },
+	{ "PIPELINING: LF in the password",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\nUSER\r\n.\r\n"),
+	    TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK\r\n"), TS_READLINE, TS_END },
+	  { .user = "bob", .password = "pw\n", .allow_plaintext_auth = true },
+	  POP3_ST_USER, FAIL_INTERNAL, "USER: refusing to send a line that holds CR or LF",
+	  "CAPA\r\n", false, 0, NULL, NULL, NULL },
+	{ "PIPELINING: CR in the user name",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\nPIPELINING\r\nUSER\r\n.\r\n"),
+	    TS_READLINE, TS_READLINE, TS_SEND("+OK\r\n+OK\r\n"), TS_READLINE, TS_END },
+	  { .user = "bob\rQUIT", .password = "pw", .allow_plaintext_auth = true },
+	  POP3_ST_USER, FAIL_INTERNAL, "USER: refusing to send a line that holds CR or LF",
+	  "CAPA\r\n", false, 0, NULL, NULL, NULL },
+	/* One command at a time: USER goes, PASS does not. */
+	{ "no PIPELINING: CR LF in the password",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\nUSER\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\n"), TS_READLINE, TS_END },
+	  { .user = "bob", .password = "pw\r\nDELE 1", .allow_plaintext_auth = true },
+	  POP3_ST_PASS, FAIL_INTERNAL, "PASS: refusing to send a line that holds CR or LF",
+	  "CAPA\r\nUSER bob\r\n", false, 0, NULL, NULL, NULL },
+
+	/* ---- the oldest message: when the last server took it (the
+	 * topmost Received), the sender's Date only without a Received that
+	 * parses ---- */
+	{ "Received preferred over Date",
+	  AGE_STEPS("Received: from mx.example by mail.test; Mon, 12 Oct 2026 07:20:45 +0000\r\n"
+		    DATE_NOV1),
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  true, 1791789645LL, "Received", "", NULL },
+	{ "the topmost Received",
+	  AGE_STEPS("Received: by mail.test; Sun, 01 Nov 2026 01:20:45 +0000\r\n"
+		    "Received: by relay.test; Fri, 02 Oct 2026 06:20:45 +0000\r\n" DATE_NOV1),
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  true, 1793496045LL, "Received", "", NULL },
+	{ "Date without Received",
+	  AGE_STEPS(DATE_NOV1 "Subject: x\r\n"),
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  true, 1793514045LL, "Date", "message 1 has no Received", NULL },
+	{ "Received without a date that parses",
+	  AGE_STEPS("Received: from mx.example by mail.test; yesterday\r\n" DATE_NOV1),
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  true, 1793514045LL, "Date",
+	  "message 1: Received 'from mx.example by mail.test; yesterday' holds no date that "
+	  "parses (", NULL },
+	{ "Received without ';'",
+	  AGE_STEPS("Received: from mx.example by mail.test\r\n" DATE_NOV1),
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  true, 1793514045LL, "Date",
+	  "message 1: Received 'from mx.example by mail.test' holds no date that parses "
+	  "(no ';' before the date)", NULL },
+	{ "no date at all",
+	  AGE_STEPS("Received: by mail.test; soon\r\nDate: some day\r\n"),
+	  { USER_PW, .want_age = true }, POP3_ST_DONE, FAIL_NONE, NULL, AGE_SENT,
+	  false, 0, NULL, "message 1: Received 'by mail.test; soon' holds no date that parses (",
+	  NULL },
+};
+
+START_TEST(test_session)
+{
+	const struct session_case *c = &session_cases[_i];
+	struct session s;
+	char peer[64];
+
+	session_run(&s, c->steps, &c->p);
+	ck_assert_msg(s.o.state == c->state, "%s: state %s: %s", c->name,
+		      pop3_state_name(s.o.state), s.f.text);
+	if (c->state == POP3_ST_DONE) {
+		ck_assert_msg(s.rc == 0, "%s: %s", c->name, s.f.text);
+	} else {
+		ck_assert_int_eq(s.rc, -1);
+		ck_assert_msg(s.f.cls == c->cls && strstr(s.f.text, c->text) == s.f.text,
+			      "%s: %s (%d)", c->name, s.f.text, s.f.cls);
+	}
+	/* Connected, plain: the connect timed, no TLS. */
+	snprintf(peer, sizeof(peer), "127.0.0.1:%d", ts_port(s.ts));
+	ck_assert_str_eq(s.o.peer, peer);
+	ck_assert(!isnan(s.o.t_connect) && s.o.t_connect >= 0);
+	ck_assert(!s.o.tls_done && isnan(s.o.t_tls));
+	if (c->sent != NULL) {
+		size_t lines = 0;
+
+		for (const char *q = c->sent; *q; q++)
+			lines += *q == '\n';
+		/* One line more than expected: returns when the script ends,
+		 * so a line sent after those would show. */
+		ck_assert_str_eq(ts_received(s.ts, lines + 1), c->sent);
+	}
+	if (c->p.want_age && c->date_problem != NULL) {
+		ck_assert_msg(s.o.has_oldest == c->has_oldest, "%s: has_oldest %d (%s)", c->name,
+			      s.o.has_oldest, s.o.date_problem);
+		if (c->has_oldest) {
+			ck_assert_int_eq((long long)s.o.oldest, c->oldest);
+			ck_assert_str_eq(s.o.oldest_from, c->oldest_from);
+		}
+		ck_assert_msg(strstr(s.o.date_problem, c->date_problem) == s.o.date_problem &&
+			      (c->date_problem[0] != '\0' || s.o.date_problem[0] == '\0'),
+			      "%s: date_problem '%s'", c->name, s.o.date_problem);
+	}
+	if (c->check != NULL)
+		c->check(&s);
 	ts_stop(s.ts);
 }
 END_TEST
 
-START_TEST(test_session_apop_digest_rfc1939)
+/* ---- pop3_session: the connect, implicit TLS ------------------------------ */
+
+enum connect_server { CS_REFUSED, CS_PLAINTEXT, CS_TLS, CS_TLS_EXPIRED };
+
+static const struct connect_case {
+	const char *name;
+	enum connect_server server;
+	enum pop3_state state;
+	enum fail_class cls;
+	const char *text;     /* the failure's text begins so */
+	bool t_connect;       /* a time for the connect (else NaN) */
+	bool tls_done;        /* and for TLS (t_tls) */
+} connect_cases[] = {
+	{ "nothing listens", CS_REFUSED, POP3_ST_CONNECT, FAIL_CONN,
+	  "connect: cannot connect: 127.0.0.1:", false, false },
+	{ "implicit TLS to a plaintext server", CS_PLAINTEXT, POP3_ST_CONNECT, FAIL_TLS,
+	  "connect: TLS handshake failed: the server answered with plaintext, not TLS", true,
+	  false },
+	{ "implicit TLS, the certificate expired", CS_TLS_EXPIRED, POP3_ST_CONNECT, FAIL_TLS,
+	  "connect: certificate verification failed: certificate has expired", true, false },
+	/* Over TLS the password may go without allow_plaintext_auth. */
+	{ "implicit TLS", CS_TLS, POP3_ST_DONE, FAIL_NONE, NULL, true, true },
+};
+
+START_TEST(test_session_connect)
 {
-	const struct ts_step steps[] = {
-		TS_SEND("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
-		TS_READLINE, TS_SEND("-ERR no CAPA\r\n"),
-		TS_READLINE, TS_SEND("+OK maildrop has 0 messages\r\n"),
-		TS_READLINE, TS_SEND("+OK 0 0\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\n"),
-		TS_CLOSE, TS_END,
+	const struct connect_case *c = &connect_cases[_i];
+	const struct ts_step tls_steps[] = {
+		TS_TLS(ts_certs.good), TS_SEND("+OK hi\r\n"), TS_READLINE,
+		TS_SEND("+OK\r\nUSER\r\n.\r\n"), TS_READLINE, TS_SEND("+OK\r\n"),
+		TS_READLINE, TS_SEND("+OK\r\n"), TS_READLINE, TS_SEND("+OK 0 0\r\n"),
+		TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END,
 	};
-	/* Without TLS: APOP never sends the password. */
-	const struct pop3_params p = { .user = "mrose", .password = "tanstaaf",
-				       .auth = POP3_AUTH_APOP, .want_list = true, .want_age = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_msg(s.rc == 0, "%s", s.f.text);
-	ck_assert(!s.o.capa.seen);
-	ck_assert(s.o.has_stat && s.o.count == 0 && !s.o.has_largest && !s.o.has_oldest);
-	/* The digest of RFC 1939 section 7; no LIST or TOP of an empty box. */
-	ck_assert_str_eq(ts_received(s.ts, 4),
-			 "CAPA\r\nAPOP mrose c4c9334bac560ecc979e58001b3e22fb\r\nSTAT\r\nQUIT\r\n");
-	ts_stop(s.ts);
-}
-END_TEST
-
-START_TEST(test_session_in_use_on_pass)
-{
-	const struct ts_step steps[] = {
-		TS_SEND("+OK hi\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nRESP-CODES\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\n"),
-		TS_READLINE, TS_SEND("-ERR [IN-USE] locked by another session\r\n"),
-		TS_SLEEP(500), TS_END,
-	};
-	const struct pop3_params p = { .user = "bob", .password = "pw",
-				       .allow_plaintext_auth = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_int_eq(s.rc, -1);
-	ck_assert_int_eq(s.f.cls, FAIL_REPLY);
-	ck_assert_int_eq(s.o.state, POP3_ST_PASS);
-	ck_assert(pop3_code_is(&s.o.reply, "IN-USE"));
-	ck_assert_str_eq(s.f.text, "PASS: -ERR [IN-USE] locked by another session");
-	ck_assert(!s.o.has_stat);
-	ts_stop(s.ts);
-}
-END_TEST
-
-START_TEST(test_session_plaintext_password_refused)
-{
-	const struct ts_step steps[] = {
-		TS_SEND("+OK hi\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nUSER\r\n.\r\n"),
-		TS_SLEEP(500), TS_END,
-	};
+	const struct ts_step plain_steps[] = { TS_SEND("+OK hi\r\n"), TS_HANG, TS_END };
+	const struct ts_step expired_steps[] = { TS_TLS(ts_certs.expired), TS_HANG, TS_END };
 	const struct pop3_params p = { .user = "bob", .password = "pw" };
-	struct session s;
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct testserver *ts = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct addr_list refused = { .n = 1, .cap = 1, .addr = &ss, .len = &sl };
+	struct pop3_outcome o;
+	struct fail f = { 0 };
+	struct deadline d;
+	char peer[64];
+	int rc;
 
-	session_run(&s, steps, &p);
-	ck_assert_int_eq(s.rc, -1);
-	ck_assert_int_eq(s.f.cls, FAIL_INTERNAL);
-	ck_assert_str_eq(ts_received(s.ts, 2), "CAPA\r\n");
-	ts_stop(s.ts);
-}
-END_TEST
-
-START_TEST(test_session_find_and_delete)
-{
-	const struct ts_step steps[] = {
-		LOGIN_STEPS,
-		TS_READLINE, TS_SEND("+OK 3 300\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nSubject: probe TOKEN\r\n\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nSubject: other\r\n\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nSubject: older token\r\n\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\n"),
-		TS_READLINE, TS_SEND("+OK bye\r\n"),
-		TS_CLOSE, TS_END,
-	};
-	const struct pop3_params p = { .user = "alice", .password = "s3cret",
-				       .allow_plaintext_auth = true, .find_subject = "token",
-				       .delete_found = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_msg(s.rc == 0, "%s", s.f.text);
-	ck_assert_uint_eq(s.o.examined, 3);
-	ck_assert_uint_eq(s.o.found_n, 2);
-	ck_assert_uint_eq(s.o.found[0], 3);
-	ck_assert_uint_eq(s.o.found[1], 1);
-	ck_assert_str_eq(s.o.found_subject, "probe TOKEN");
-	ck_assert_uint_eq(s.o.deleted, 2);
-	ck_assert_str_eq(ts_received(s.ts, 11),
-			 "CAPA\r\nUSER alice\r\nPASS s3cret\r\nSTAT\r\nTOP 3 0\r\nTOP 2 0\r\n"
-			 "TOP 1 0\r\nDELE 3\r\nDELE 1\r\nQUIT\r\n");
-	ts_stop(s.ts);
-}
-END_TEST
-
-START_TEST(test_session_delete_then_cut_deletes_nothing)
-{
-	const struct ts_step steps[] = {
-		LOGIN_STEPS,
-		TS_READLINE, TS_SEND("+OK 1 100\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nSubject: TOKEN\r\n\r\n.\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\n"),
-		TS_READLINE, TS_CLOSE_RAW, TS_END,
-	};
-	const struct pop3_params p = { .user = "alice", .password = "s3cret",
-				       .allow_plaintext_auth = true, .find_subject = "TOKEN",
-				       .delete_found = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_int_eq(s.rc, -1);
-	ck_assert_int_eq(s.f.cls, FAIL_CONN);
-	ck_assert_int_eq(s.o.state, POP3_ST_QUIT);
-	ck_assert(s.o.dele_sent);
-	ck_assert_uint_eq(s.o.deleted, 0);
-	ts_stop(s.ts);
-}
-END_TEST
-
-START_TEST(test_session_find_cut_sends_no_dele)
-{
-	const struct ts_step steps[] = {
-		LOGIN_STEPS,
-		TS_READLINE, TS_SEND("+OK 2 200\r\n"),
-		TS_READLINE, TS_SEND("+OK\r\nSubject: TOKEN\r\n"),
-		TS_RESET, TS_END,
-	};
-	const struct pop3_params p = { .user = "alice", .password = "s3cret",
-				       .allow_plaintext_auth = true, .find_subject = "TOKEN",
-				       .delete_found = true };
-	struct session s;
-
-	session_run(&s, steps, &p);
-	ck_assert_int_eq(s.rc, -1);
-	ck_assert_int_eq(s.o.state, POP3_ST_FIND);
-	ck_assert(!s.o.dele_sent);
-	ck_assert_ptr_nonnull(strstr(s.f.text, "TOP (find): "));
-	ts_stop(s.ts);
+	if (c->server == CS_REFUSED)
+		ts_refused_addr(AF_INET, &ss, &sl);
+	else
+		ts = ts_start(AF_INET, c->server == CS_TLS ? tls_steps
+				  : c->server == CS_TLS_EXPIRED ? expired_steps : plain_steps);
+	deadline_start(&d, UNIT_BUDGET_MS);
+	rc = pop3_session(&(struct conn_params){
+				  .deadline = &d, .max_line = POP3_MAX_LINE,
+				  .addrs = ts != NULL ? ts_addrs(ts) : &refused,
+				  .tls = c->server == CS_REFUSED ? NULL : &tp },
+			  &p, &o, &f);
+	ck_assert_msg(o.state == c->state, "%s: state %s: %s", c->name, pop3_state_name(o.state),
+		      f.text);
+	ck_assert_int_eq(rc, c->state == POP3_ST_DONE ? 0 : -1);
+	if (c->state != POP3_ST_DONE)
+		ck_assert_msg(f.cls == c->cls && strstr(f.text, c->text) == f.text, "%s: %s (%d)",
+			      c->name, f.text, f.cls);
+	ck_assert_msg(isnan(o.t_connect) != c->t_connect, "%s: t_connect %f", c->name,
+		      o.t_connect);
+	ck_assert_int_eq(o.tls_done, c->tls_done);
+	ck_assert_msg(isnan(o.t_tls) != c->tls_done, "%s: t_tls %f", c->name, o.t_tls);
+	ck_assert_int_eq(o.tls.plaintext, c->server == CS_PLAINTEXT);
+	if (c->server == CS_TLS_EXPIRED) /* the facts of the certificate refused */
+		ck_assert(o.tls.has_cert && !o.tls.verified);
+	if (c->state == POP3_ST_DONE) {
+		snprintf(peer, sizeof(peer), "127.0.0.1:%d", ts_port(ts));
+		ck_assert_str_eq(o.peer, peer);
+		ck_assert(o.tls.verified && o.t_tls > 0 && o.t_connect >= 0);
+		ck_assert(o.has_stat && o.count == 0);
+		ck_assert_str_eq(ts_received(ts, 5), "CAPA\r\nUSER bob\r\nPASS pw\r\nSTAT\r\nQUIT\r\n");
+	} else {
+		ck_assert_str_eq(o.peer, "");
+		ck_assert(isnan(o.t_greeting) && isnan(o.t_auth) && isnan(o.t_stat));
+		ck_assert_int_gt(deadline_left_ms(&d), UNIT_BUDGET_MS / 2); /* at once */
+	}
+	ts_stop(ts);
 }
 END_TEST
 
@@ -590,15 +800,9 @@ Suite *pop3_suite(void)
 
 	tc = tcase_create("client");
 	tcase_set_timeout(tc, UNIT_TIMEOUT);
-	tcase_add_test(tc, test_session_user_pass_stat_list_top);
-	tcase_add_test(tc, test_session_pipelined);
-	tcase_add_test(tc, test_session_pipelined_empty_mailbox);
-	tcase_add_test(tc, test_session_apop_digest_rfc1939);
-	tcase_add_test(tc, test_session_in_use_on_pass);
-	tcase_add_test(tc, test_session_plaintext_password_refused);
-	tcase_add_test(tc, test_session_find_and_delete);
-	tcase_add_test(tc, test_session_delete_then_cut_deletes_nothing);
-	tcase_add_test(tc, test_session_find_cut_sends_no_dele);
+	tcase_add_unchecked_fixture(tc, certs_setup, certs_teardown);
+	tcase_add_loop_test(tc, test_session, 0, N(session_cases));
+	tcase_add_loop_test(tc, test_session_connect, 0, N(connect_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

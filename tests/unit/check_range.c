@@ -291,6 +291,74 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Values for people: the unit chosen by size, short numbers. */
+static const struct ufmt_case {
+	double v;
+	enum unit_kind kind;
+	const char *want;
+} ufmt_cases[] = {
+	{ 0.0412, UNIT_TIME, "41 ms" }, { 0.00819, UNIT_TIME, "8.2 ms" },
+	{ 0.00000082, UNIT_TIME, "0.00082 ms" }, { 0.25, UNIT_TIME, "250 ms" },
+	{ 1.25, UNIT_TIME, "1.2 s" }, { 59, UNIT_TIME, "59 s" }, { 119, UNIT_TIME, "119 s" },
+	{ 120, UNIT_TIME, "2 min" }, { 7200, UNIT_TIME, "2 h" }, { 10826, UNIT_TIME, "3 h" },
+	{ 172800, UNIT_TIME, "2 d" }, { 216000, UNIT_TIME, "2.5 d" },
+	{ 1814426, UNIT_TIME, "21 d" }, { 0, UNIT_TIME, "0 ms" },
+	{ 0, UNIT_SIZE, "0 B" }, { 865, UNIT_SIZE, "865 B" }, { 1508, UNIT_SIZE, "1.5 KB" },
+	{ 1024, UNIT_SIZE, "1 KB" }, { 21677, UNIT_SIZE, "21 KB" },
+	{ 10485760, UNIT_SIZE, "10 MB" }, { 1099511627776.0 * 2048, UNIT_SIZE, "2048 TB" },
+	{ 5, UNIT_PERCENT, "5%" }, { 12.5, UNIT_PERCENT, "12%" }, { 0.5, UNIT_PERCENT, "0.5%" },
+	{ 3, UNIT_NONE, "3" }, { 1500, UNIT_NONE, "1500" }, { NAN, UNIT_TIME, "unknown" },
+};
+
+START_TEST(test_unit_format)
+{
+	const struct ufmt_case *c = &ufmt_cases[_i];
+	char buf[64];
+
+	unit_format(c->v, c->kind, buf, sizeof(buf));
+	ck_assert_str_eq(buf, c->want);
+}
+END_TEST
+
+/* The state and which limit was broken, in the units of people. */
+static const struct judge_case {
+	const char *warn, *crit; /* NULL: none */
+	enum unit_kind kind;
+	double v;
+	enum state want;
+	const char *why;
+} judge_cases[] = {
+	{ "1", "2", UNIT_TIME, 0.5, STATE_OK, "" },
+	{ "1", "2", UNIT_TIME, 1.2, STATE_WARNING, "warning over 1 s" },
+	{ "1", "2", UNIT_TIME, 2.5, STATE_CRITICAL, "critical over 2 s" },
+	{ NULL, "2d", UNIT_TIME, 1814426, STATE_CRITICAL, "critical over 2 d" },
+	{ "10:", NULL, UNIT_NONE, 3, STATE_WARNING, "warning under 10" },
+	{ "10:20", NULL, UNIT_NONE, 30, STATE_WARNING, "warning over 20" },
+	{ "10:20", NULL, UNIT_NONE, 5, STATE_WARNING, "warning under 10" },
+	{ "@10:20", NULL, UNIT_NONE, 15, STATE_WARNING, "warning inside 10 to 20" },
+	{ "@~:5", NULL, UNIT_NONE, 3, STATE_WARNING, "warning at or under 5" },
+	{ "@5:", NULL, UNIT_NONE, 9, STATE_WARNING, "warning at or over 5" },
+	{ "~:1KB", "~:1MB", UNIT_SIZE, 1508, STATE_WARNING, "warning over 1 KB" },
+	{ "0.000001", NULL, UNIT_TIME, 0.0082, STATE_WARNING, "warning over 0.001 ms" },
+	{ NULL, NULL, UNIT_TIME, 99, STATE_OK, "" },
+};
+
+START_TEST(test_range_judge)
+{
+	const struct judge_case *c = &judge_cases[_i];
+	struct range w, cr;
+	char err[128], why[160];
+
+	if (c->warn)
+		ck_assert_int_eq(range_parse(&w, c->warn, c->kind, NULL, err, sizeof(err)), 0);
+	if (c->crit)
+		ck_assert_int_eq(range_parse(&cr, c->crit, c->kind, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(range_judge(c->warn ? &w : NULL, c->crit ? &cr : NULL, c->v, c->kind,
+				     why, sizeof(why)), c->want);
+	ck_assert_str_eq(why, c->why);
+}
+END_TEST
+
 Suite *range_suite(void)
 {
 	Suite *s = suite_create("range");
@@ -306,6 +374,8 @@ Suite *range_suite(void)
 	tcase_add_test(tc, test_number_format_not_finite);
 	tcase_add_loop_test(tc, test_range_state, 0, N(state_cases));
 	tcase_add_loop_test(tc, test_unit_parse, 0, N(unit_cases));
+	tcase_add_loop_test(tc, test_unit_format, 0, N(ufmt_cases));
+	tcase_add_loop_test(tc, test_range_judge, 0, N(judge_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

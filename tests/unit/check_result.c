@@ -156,9 +156,74 @@ START_TEST(test_result_bad_uom_is_unknown)
 }
 END_TEST
 
-START_TEST(test_result_free_null)
+/* What is wrong, for the status line: non-OK sub-results worst first, in
+ * the order added within a state, brief texts where given, at most max,
+ * then "(and N more)"; "" when all are OK.  Notes and details never count. */
+static const struct problems_case {
+	struct { enum state s; const char *text, *brief; } subs[5];
+	size_t max;
+	const char *want;
+} problems_cases[] = {
+	{ { { STATE_OK, "a", NULL }, { STATE_OK, "b", NULL } }, 3, "" },
+	{ { { STATE_OK, "fine", NULL }, { STATE_WARNING, "w1", NULL } }, 3, "w1" },
+	{ { { STATE_WARNING, "w1", NULL }, { STATE_CRITICAL, "c1", NULL },
+	    { STATE_WARNING, "w2", NULL }, { STATE_CRITICAL, "c2", NULL } }, 3, "c1; c2; w1 (and 1 more)" },
+	{ { { STATE_UNKNOWN, "u", NULL }, { STATE_WARNING, "w", NULL } }, 3, "w; u" },
+	{ { { STATE_CRITICAL, "long text: host x", "brief x" }, { STATE_OK, "ok", "never" } }, 3,
+	  "brief x" },
+	{ { { STATE_WARNING, "w", NULL }, { STATE_CRITICAL, "c", NULL } }, 1, "c (and 1 more)" },
+};
+
+START_TEST(test_result_problems)
 {
-	result_free(NULL);
+	const struct problems_case *c = &problems_cases[_i];
+	struct result *res = result_new("X");
+	char buf[256];
+
+	ck_assert_ptr_nonnull(res);
+	result_note(res, "a note is no problem");
+	result_detail(res, 1, "nor is a detail");
+	for (size_t i = 0; i < 5 && c->subs[i].text != NULL; i++)
+		result_sub_brief(res, c->subs[i].s, c->subs[i].brief, "%s", c->subs[i].text);
+	ck_assert_str_eq(result_problems(res, c->max, buf, sizeof(buf)), c->want);
+	result_free(res);
+}
+END_TEST
+
+/* A problems text that does not fit is cut, never overrun. */
+START_TEST(test_result_problems_cut)
+{
+	struct result *res = result_new("X");
+	char buf[8];
+
+	result_sub(res, STATE_CRITICAL, "a rather long problem");
+	result_sub(res, STATE_CRITICAL, "another one");
+	ck_assert_str_eq(result_problems(res, 3, buf, sizeof(buf)), "a rathe");
+	result_free(res);
+}
+END_TEST
+
+/* A note is a line without a state: it keeps the state OK, shows as no
+ * sub-result and carries no brief. */
+START_TEST(test_result_note)
+{
+	struct result *res = result_new("X");
+	const struct result_line *l;
+
+	result_note(res, "Usage: %s", "x -H HOST");
+	ck_assert_uint_eq(result_nlines(res), 1);
+	l = result_line(res, 0);
+	ck_assert(l->note);
+	ck_assert_int_eq(l->level, 0);
+	ck_assert_str_eq(l->text, "Usage: x -H HOST");
+	ck_assert_int_eq(result_state(res), STATE_OK);
+	result_sub_brief(res, STATE_WARNING, "b", "long");
+	l = result_line(res, 1);
+	ck_assert(!l->note);
+	ck_assert_str_eq(l->brief, "b");
+	ck_assert_int_eq(result_state(res), STATE_WARNING);
+	result_free(res);
+	result_free(NULL); /* allowed, as free(NULL) */
 }
 END_TEST
 
@@ -177,7 +242,9 @@ Suite *result_suite(void)
 	tcase_add_test(tc, test_result_summary_and_details);
 	tcase_add_test(tc, test_result_perf_items);
 	tcase_add_test(tc, test_result_bad_uom_is_unknown);
-	tcase_add_test(tc, test_result_free_null);
+	tcase_add_loop_test(tc, test_result_problems, 0, N(problems_cases));
+	tcase_add_test(tc, test_result_problems_cut);
+	tcase_add_test(tc, test_result_note);
 	suite_add_tcase(s, tc);
 	return s;
 }

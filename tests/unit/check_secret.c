@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "secret.h"
 #include "suites.h"
 
@@ -21,6 +22,8 @@ static const struct file_case {
 	{ "\n", 1, NULL, "is empty" },
 	{ "", 0, NULL, "is empty" },
 	{ "a\0b\n", 4, NULL, "NUL" },
+	{ "sec\rDELE 1\n", 12, NULL, "CR or LF" },   /* a CR inside the line */
+	{ "sec\r\r\n", 7, NULL, "CR or LF" },        /* one CR besides the CRLF */
 };
 
 static char *write_temp(const char *content, size_t len)
@@ -137,6 +140,49 @@ START_TEST(test_read_one_source)
 }
 END_TEST
 
+/* A CR or LF would end the command the password goes in and start another
+ * (USER x / PASS sec, then DELE 1): refused from every source. */
+START_TEST(test_cr_lf_refused_everywhere)
+{
+	static const char *const bad[] = { "sec\r\nDELE 1", "sec\nQUIT", "sec\r" };
+	char buf[64], arg[32];
+	struct fail f = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("NETCHECK_TEST_PW3", bad[i], 1);
+		ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW3", buf, sizeof(buf), &f), -1);
+		ck_assert_msg(strstr(f.text, "CR or LF") != NULL, "%s", f.text);
+		ck_assert_ptr_null(strstr(f.text, "DELE"));
+		snprintf(arg, sizeof(arg), "%s", bad[i]);
+		ck_assert_int_eq(secret_from_arg(arg, buf, sizeof(buf), &f), -1);
+		ck_assert_msg(strstr(f.text, "CR or LF") != NULL, "%s", f.text);
+	}
+	unsetenv("NETCHECK_TEST_PW3");
+}
+END_TEST
+
+/* A FIFO where the password file should be is refused at once: opening
+ * it must not wait for a writer (that would hold the run past -t). */
+START_TEST(test_fifo_is_refused_without_waiting)
+{
+	char dir[] = "/tmp/netcheck-fifo.XXXXXX", path[64], buf[64];
+	struct fail f = { 0 };
+	int64_t t0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	t0 = mono_now_ns();
+	ck_assert_int_eq(secret_from_file(path, buf, sizeof(buf), &f), -1);
+	/* no writer ever comes: returning at all shows it did not wait; the
+	 * bound is 1000x what an open and a stat take */
+	ck_assert_int_lt(mono_now_ns() - t0, 5 * NS_PER_S);
+	ck_assert_msg(strstr(f.text, "not a regular file") != NULL, "%s", f.text);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static const struct b64_case {
 	const char *in;
 	size_t n;
@@ -172,6 +218,8 @@ Suite *secret_suite(void)
 	tcase_add_test(tc, test_from_arg_blanks_argv);
 	tcase_add_test(tc, test_read_one_source);
 	tcase_add_loop_test(tc, test_base64, 0, N(b64_cases));
+	tcase_add_test(tc, test_cr_lf_refused_everywhere);
+	tcase_add_test(tc, test_fifo_is_refused_without_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

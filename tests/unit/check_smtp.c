@@ -1,7 +1,13 @@
-/* smtp: reply lines, EHLO extensions, queue ids, and the dialogue against
- * scripted servers (tests/unit/testserver.c). */
+/* smtp: reply lines, EHLO extensions, queue ids, the stages the options
+ * ask for, and the dialogue against scripted servers
+ * (tests/unit/testserver.c). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "smtp.h"
 #include "suites.h"
@@ -134,6 +140,53 @@ START_TEST(test_queue_id)
 }
 END_TEST
 
+/* ---- the stages the options ask for -------------------------------------- */
+
+#define W(st) (1u << (st))
+#define BASE (W(STAGE_CONNECT) | W(STAGE_BANNER) | W(STAGE_EHLO) | W(STAGE_QUIT))
+
+static const char *const one_rcpt[] = { "bob@mail.test" };
+
+static const struct wanted_case {
+	const char *name;
+	struct smtp_params p;
+	unsigned want; /* a bit per stage */
+} wanted_cases[] = {
+	{ "nothing asked", { 0 }, BASE },
+	{ "-S", { .starttls = true }, BASE | W(STAGE_TLS) },
+	{ "-s", { .implicit_tls = true }, BASE | W(STAGE_TLS) },
+	{ "TLS parameters alone ask for no TLS", { .tls = &(struct tls_params){ 0 } }, BASE },
+	{ "a user", { .user = "alice", .password = "pw" }, BASE | W(STAGE_AUTH) },
+	{ "MAIL FROM", { .from = "alice@mail.test" }, BASE | W(STAGE_MAIL) },
+	{ "MAIL FROM:<>", { .from = "" }, BASE | W(STAGE_MAIL) },
+	{ "MAIL, RCPT", { .from = "", .rcpts = one_rcpt, .nrcpt = 1 },
+	  BASE | W(STAGE_MAIL) | W(STAGE_RCPT) },
+	{ "RCPT list given, none in it", { .from = "", .rcpts = one_rcpt, .nrcpt = 0 },
+	  BASE | W(STAGE_MAIL) },
+	{ "MAIL, RCPT, DATA", { .from = "", .rcpts = one_rcpt, .nrcpt = 1, .data = true },
+	  BASE | W(STAGE_MAIL) | W(STAGE_RCPT) | W(STAGE_DATA) },
+	{ "relay probes: no stage of their own", { .relay_to = "x@elsewhere.example" }, BASE },
+	{ "everything", { .implicit_tls = true, .user = "alice", .password = "pw", .from = "a@b",
+			  .rcpts = one_rcpt, .nrcpt = 1, .data = true },
+	  (1u << STAGE_LAST) - 1 },
+};
+
+START_TEST(test_stage_wanted)
+{
+	static const char *const labels[STAGE_LAST] = {
+		"connect", "banner", "ehlo", "tls", "auth", "mail", "rcpt", "data", "quit",
+	};
+	const struct wanted_case *c = &wanted_cases[_i];
+
+	for (int st = 0; st < STAGE_LAST; st++) {
+		ck_assert_msg(smtp_stage_wanted(&c->p, (enum smtp_stage)st) == !!(c->want & W(st)),
+			      "%s: stage %s", c->name, smtp_stage_labels[st]);
+		ck_assert_str_eq(smtp_stage_labels[st], labels[st]);
+	}
+	ck_assert(!smtp_stage_wanted(&c->p, STAGE_LAST));
+}
+END_TEST
+
 /* ---- the dialogue against scripted servers ------------------------------ */
 
 /* The deadline of a dialogue: UNIT_BUDGET_MS when it is not about time.
@@ -144,6 +197,7 @@ END_TEST
 
 #define BANNER "220 mail.test ESMTP\r\n"
 #define EHLO_OK "250-mail.test\r\n250-PIPELINING\r\n250 SIZE 1000\r\n"
+#define EHLO_LOGIN "250-mail.test\r\n250 AUTH LOGIN\r\n"
 
 static struct smtp_params params(struct testserver *ts, struct deadline *d)
 {
@@ -153,202 +207,279 @@ static struct smtp_params params(struct testserver *ts, struct deadline *d)
 	};
 }
 
+/* A run that ended without a failure went through exactly the stages its
+ * options ask for: perfdata has a value for every label it prints. */
+static void assert_stages_wanted(const char *name, const struct smtp_params *p,
+				 const struct smtp_outcome *o)
+{
+	for (int st = 0; st < STAGE_LAST; st++)
+		ck_assert_msg(o->stage_run[st] == smtp_stage_wanted(p, (enum smtp_stage)st),
+			      "%s: stage %s run %d", name, smtp_stage_labels[st], o->stage_run[st]);
+}
+
+/* What a case asks of the dialogue besides the defaults of params(). */
+struct dialogue_opts {
+	const char *user, *password, *auth_mech;
+	const char *from;  /* MAIL FROM, NULL: no MAIL */
+	const char *rcpt;  /* one RCPT TO, or NULL */
+	int expect_rcpt;
+	bool starttls;
+};
+
+static void check_mail_rcpt_rset(const struct smtp_outcome *o, const struct transcript *t)
+{
+	(void)t;
+	ck_assert_int_eq(o->mail_code, 250);
+	ck_assert_uint_eq(o->nrcpt, 1);
+	ck_assert_int_eq(o->rcpt_code[0], 550);
+	ck_assert_str_eq(o->rcpt_text[0], "5.1.1 no such user");
+	ck_assert(o->stage_run[STAGE_MAIL] && o->stage_run[STAGE_RCPT]);
+	ck_assert(!o->stage_run[STAGE_DATA] && !o->stage_run[STAGE_TLS]);
+}
+
+/* AUTH PLAIN sends the RFC 4616 triple; the transcript shows it masked. */
+static void check_auth_plain(const struct smtp_outcome *o, const struct transcript *t)
+{
+	ck_assert_str_eq(o->auth_mech, "PLAIN");
+	for (size_t i = 0; i < transcript_count(t); i++)
+		ck_assert_ptr_null(strstr(transcript_get(t, i), "AGFsaWNlAHB3"));
+}
+
+static void check_auth_login_refused(const struct smtp_outcome *o, const struct transcript *t)
+{
+	ck_assert_str_eq(o->auth_mech, "LOGIN");
+	for (size_t i = 0; i < transcript_count(t); i++) /* base64 of "pw" */
+		ck_assert_ptr_null(strstr(transcript_get(t, i), "cHc="));
+}
+
 /* Each script ends in a different place of the dialogue. */
 static const struct dialogue_case {
 	const char *name;
-	struct ts_step steps[8];
+	struct ts_step steps[12];
+	struct dialogue_opts opt;
 	enum smtp_state failed_at;
 	enum fail_class cls;
-	const char *text; /* in the failure's text */
-	const char *sent; /* what the client sent, lines joined */
-	bool runs_out;    /* the server never answers the QUIT: at the deadline */
+	const char *text;  /* in the failure's text */
+	int fail_code;     /* the reply code that failed, or 0 */
+	const char *sent;  /* what the client sent, lines joined */
+	bool runs_out;     /* the last wait gets no answer: at the deadline */
+	void (*check)(const struct smtp_outcome *o, const struct transcript *t);
 } dialogue_cases[] = {
 	{ "plain dialogue",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
 	    TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
-	  SMTP_DONE, FAIL_NONE, "", "EHLO client.test\r\nQUIT\r\n", false },
+	  { 0 }, SMTP_DONE, FAIL_NONE, "", 0, "EHLO client.test\r\nQUIT\r\n", false, NULL },
 	{ "banner 554",
 	  { TS_SEND("554 go away\r\n"), TS_READLINE, TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_REPLY, "the server refuses service: 554 go away", "QUIT\r\n", true },
+	  { 0 }, SMTP_BANNER, FAIL_REPLY, "the server refuses service: 554 go away", 554,
+	  "QUIT\r\n", true, NULL },
 	{ "garbage banner",
 	  { TS_SEND("SSH-2.0-OpenSSH\r\n"), TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_PROTO, "not an SMTP reply", "", false },
+	  { 0 }, SMTP_BANNER, FAIL_PROTO, "not an SMTP reply", 0, "", false, NULL },
 	{ "lines disagree",
 	  { TS_SEND("220-mail.test\r\n250 ESMTP\r\n"), TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_PROTO, "disagree (220, then 250)", "", false },
+	  { 0 }, SMTP_BANNER, FAIL_PROTO, "disagree (220, then 250)", 0, "", false, NULL },
+	{ "the banner never comes", { TS_HANG, TS_END },
+	  { 0 }, SMTP_BANNER, FAIL_TIMEOUT, "timed out", 0, "", true, NULL },
 	{ "EHLO refused, HELO used",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND("502 no\r\n"), TS_READLINE,
 	    TS_SEND("250 hi\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
-	  SMTP_DONE, FAIL_NONE, "", "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n", false },
+	  { 0 }, SMTP_DONE, FAIL_NONE, "", 0,
+	  "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n", false, NULL },
 	{ "close after EHLO",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_CLOSE, TS_END },
-	  SMTP_QUIT, FAIL_CONN, "closed", "EHLO client.test\r\n", false },
+	  { 0 }, SMTP_QUIT, FAIL_CONN, "closed", 0, "EHLO client.test\r\n", false, NULL },
 	{ "no 221",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
 	    TS_SEND("250 what\r\n"), TS_HANG, TS_END },
-	  SMTP_QUIT, FAIL_REPLY, "no 221 reply: 250 what", "EHLO client.test\r\nQUIT\r\n", false },
+	  { 0 }, SMTP_QUIT, FAIL_REPLY, "no 221 reply: 250 what", 250,
+	  "EHLO client.test\r\nQUIT\r\n", false, NULL },
 	{ "QUIT after a refusal",
 	  { TS_SEND("554 go away\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
-	  SMTP_BANNER, FAIL_REPLY, "refuses service", "QUIT\r\n", false },
+	  { 0 }, SMTP_BANNER, FAIL_REPLY, "refuses service", 554, "QUIT\r\n", false, NULL },
 	{ "no QUIT after 421",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND("421 closing\r\n"), TS_HANG, TS_END },
-	  SMTP_EHLO, FAIL_REPLY, "EHLO refused: 421 closing", "EHLO client.test\r\n", false },
+	  { 0 }, SMTP_EHLO, FAIL_REPLY, "EHLO refused: 421 closing", 421,
+	  "EHLO client.test\r\n", false, NULL },
+	/* MAIL, RCPT (refused as expected), RSET: nothing is delivered. */
+	{ "MAIL, RCPT, RSET",
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
+	    TS_SEND("250 ok\r\n"), TS_READLINE, TS_SEND("550 5.1.1 no such user\r\n"),
+	    TS_READLINE, TS_SEND("250 reset\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
+	  { .from = "", .rcpt = "nobody@mail.test", .expect_rcpt = 550 },
+	  SMTP_DONE, FAIL_NONE, "", 0,
+	  "EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@mail.test>\r\nRSET\r\nQUIT\r\n",
+	  false, check_mail_rcpt_rset },
+	{ "AUTH PLAIN",
+	  { TS_SEND(BANNER), TS_READLINE,
+	    TS_SEND("250-mail.test\r\n250 AUTH LOGIN PLAIN\r\n"), TS_READLINE,
+	    TS_SEND("235 ok\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
+	  { .user = "alice", .password = "pw" }, SMTP_DONE, FAIL_NONE, "", 0,
+	  /* base64("\0alice\0pw") */
+	  "EHLO client.test\r\nAUTH PLAIN AGFsaWNlAHB3\r\nQUIT\r\n", false, check_auth_plain },
+	{ "AUTH LOGIN refused", /* the QUIT after 535 gets no answer */
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_LOGIN), TS_READLINE,
+	    TS_SEND("334 VXNlcm5hbWU6\r\n"), TS_READLINE, TS_SEND("334 UGFzc3dvcmQ6\r\n"),
+	    TS_READLINE, TS_SEND("535 5.7.8 bad\r\n"), TS_END },
+	  { .user = "alice", .password = "pw" }, SMTP_AUTH, FAIL_REPLY,
+	  "authentication failed: 535 5.7.8 bad", 535,
+	  "EHLO client.test\r\nAUTH LOGIN\r\nYWxpY2U=\r\ncHc=\r\n", true,
+	  check_auth_login_refused },
+	/* PLAIN asked for, only LOGIN offered: nothing is sent. */
+	{ "AUTH PLAIN not offered",
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_LOGIN), TS_READLINE,
+	    TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
+	  { .user = "alice", .password = "pw", .auth_mech = "PLAIN" }, SMTP_AUTH, FAIL_REPLY,
+	  "AUTH PLAIN is not offered", 0, "EHLO client.test\r\nQUIT\r\n", false, NULL },
+	/* STARTTLS required but not offered: no STARTTLS is sent. */
+	{ "STARTTLS not offered", /* the QUIT after it gets no answer */
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_HANG, TS_END },
+	  { .starttls = true }, SMTP_STARTTLS, FAIL_REPLY, "STARTTLS is not offered", 0,
+	  "EHLO client.test\r\n", true, NULL },
 };
 
 START_TEST(test_dialogue)
 {
 	const struct dialogue_case *c = &dialogue_cases[_i];
 	struct testserver *ts = ts_start(AF_INET, c->steps);
+	struct transcript *t = transcript_new();
+	const char *rcpts[1] = { c->opt.rcpt };
 	struct deadline d;
 	struct smtp_outcome o;
 	struct smtp_params p;
+	size_t lines = 0;
 	int rc;
 
 	deadline_start(&d, c->runs_out ? UNIT_DEADLINE_MS : BUDGET_MS);
 	p = params(ts, &d);
+	p.transcript = t;
+	p.user = c->opt.user;
+	p.password = c->opt.password;
+	p.auth_mech = c->opt.auth_mech;
+	p.from = c->opt.from;
+	p.rcpts = rcpts;
+	p.nrcpt = c->opt.rcpt != NULL;
+	p.expect_rcpt = c->opt.expect_rcpt;
+	p.starttls = c->opt.starttls;
 	rc = smtp_dialogue(&p, &o);
 	ck_assert_msg(o.failed_at == c->failed_at, "%s: failed at %s: %s", c->name,
 		      smtp_state_name(o.failed_at), o.fail.text);
 	ck_assert_int_eq(rc, c->failed_at == SMTP_DONE ? 0 : -1);
 	if (c->failed_at != SMTP_DONE) {
-		ck_assert_int_eq(o.fail.cls, c->cls);
-		ck_assert_msg(strstr(o.fail.text, c->text) != NULL, "%s: %s", c->name, o.fail.text);
+		ck_assert_msg(o.fail.cls == c->cls && strstr(o.fail.text, c->text) != NULL,
+			      "%s: %s (%d)", c->name, o.fail.text, o.fail.cls);
+		ck_assert_int_eq(o.fail_code, c->fail_code);
+	} else {
+		assert_stages_wanted(c->name, &p, &o);
 	}
-	{
-		size_t lines = 0;
+	/* Ends at the deadline when the last wait gets no answer, else at
+	 * once. */
+	if (c->runs_out) {
+		int64_t now = mono_now_ns();
 
-		for (const char *q = c->sent; *q; q++)
-			lines += *q == '\n';
-		ck_assert_str_eq(ts_received(ts, lines), c->sent);
-	}
-	ts_stop(ts);
-}
-END_TEST
-
-/* MAIL, RCPT (one refused as expected), RSET: nothing is delivered. */
-START_TEST(test_mail_rcpt_rset)
-{
-	const struct ts_step steps[] = {
-		TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
-		TS_SEND("250 ok\r\n"), TS_READLINE, TS_SEND("550 5.1.1 no such user\r\n"),
-		TS_READLINE, TS_SEND("250 reset\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"),
-		TS_END,
-	};
-	static const char *const rcpts[] = { "nobody@mail.test" };
-	struct testserver *ts = ts_start(AF_INET, steps);
-	struct deadline d;
-	struct smtp_outcome o;
-	struct smtp_params p;
-
-	deadline_start(&d, BUDGET_MS);
-	p = params(ts, &d);
-	p.from = "";
-	p.rcpts = rcpts;
-	p.nrcpt = 1;
-	p.expect_rcpt = 550;
-	ck_assert_int_eq(smtp_dialogue(&p, &o), 0);
-	ck_assert_int_eq(o.mail_code, 250);
-	ck_assert_int_eq(o.rcpt_code[0], 550);
-	ck_assert_str_eq(o.rcpt_text[0], "5.1.1 no such user");
-	ck_assert_str_eq(ts_received(ts, 5), "EHLO client.test\r\nMAIL FROM:<>\r\n"
-		"RCPT TO:<nobody@mail.test>\r\nRSET\r\nQUIT\r\n");
-	ck_assert(o.stage_run[STAGE_MAIL] && o.stage_run[STAGE_RCPT]);
-	ck_assert(!o.stage_run[STAGE_DATA] && !o.stage_run[STAGE_TLS]);
-	ts_stop(ts);
-}
-END_TEST
-
-/* AUTH PLAIN sends the RFC 4616 triple; the transcript shows it masked. */
-START_TEST(test_auth_plain_masked)
-{
-	const struct ts_step steps[] = {
-		TS_SEND(BANNER), TS_READLINE,
-		TS_SEND("250-mail.test\r\n250 AUTH LOGIN PLAIN\r\n"), TS_READLINE,
-		TS_SEND("235 ok\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END,
-	};
-	struct testserver *ts = ts_start(AF_INET, steps);
-	struct transcript *t = transcript_new();
-	struct deadline d;
-	struct smtp_outcome o;
-	struct smtp_params p;
-
-	deadline_start(&d, BUDGET_MS);
-	p = params(ts, &d);
-	p.transcript = t;
-	p.user = "alice";
-	p.password = "pw";
-	ck_assert_int_eq(smtp_dialogue(&p, &o), 0);
-	ck_assert_str_eq(o.auth_mech, "PLAIN");
-	/* base64("\0alice\0pw") */
-	ck_assert_str_eq(ts_received(ts, 3), "EHLO client.test\r\nAUTH PLAIN AGFsaWNlAHB3\r\nQUIT\r\n");
-	for (size_t i = 0; i < transcript_count(t); i++)
-		ck_assert_ptr_null(strstr(transcript_get(t, i), "AGFsaWNlAHB3"));
+		ck_assert_int_ge(now, d.end_ns);
+		ck_assert_int_lt(now - d.end_ns, UNIT_SLACK_MS * 1000000LL);
+	} else
+		ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+	for (const char *q = c->sent; *q; q++)
+		lines += *q == '\n';
+	ck_assert_str_eq(ts_received(ts, lines), c->sent);
+	if (c->check != NULL)
+		c->check(&o, t);
 	transcript_free(t);
 	ts_stop(ts);
 }
 END_TEST
 
-START_TEST(test_auth_failed_and_not_offered)
+/* A loopback UDP port where nothing listens, as a DNS server list: a
+ * resolver that never asks the system's servers (the tests give it
+ * address literals only). */
+static void refused_dns(char *buf, size_t len)
 {
-	const struct ts_step steps[] = {
-		TS_SEND(BANNER), TS_READLINE, TS_SEND("250-mail.test\r\n250 AUTH LOGIN\r\n"),
-		TS_READLINE, TS_SEND("334 VXNlcm5hbWU6\r\n"), TS_READLINE,
-		TS_SEND("334 UGFzc3dvcmQ6\r\n"), TS_READLINE,
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(in);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&in, sl), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&in, &sl), 0);
+	close(fd);
+	snprintf(buf, len, "127.0.0.1:%d", ntohs(in.sin_port));
+}
+
+/* -s to a host given as an address literal and a port: conn_open looks
+ * it up (no DNS for a literal), connects and handshakes, and times both;
+ * stages the options do not ask for do not run.  A server that speaks
+ * plaintext there fails the TLS stage, with the connect timed. */
+static const struct implicit_case {
+	const char *name;
+	bool tls_server;
+	enum smtp_state failed_at;
+	const char *text;
+} implicit_cases[] = {
+	{ "implicit TLS", true, SMTP_DONE, "" },
+	{ "plaintext on the TLS port", false, SMTP_TLS,
+	  "TLS handshake failed: the server answered with plaintext, not TLS" },
+};
+
+START_TEST(test_implicit_tls)
+{
+	const struct implicit_case *c = &implicit_cases[_i];
+	struct ts_step steps[] = {
+		TS_TLS(NULL), TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
+		TS_SEND("221 bye\r\n"), TS_HANG, TS_END,
 	};
-	struct ts_step full[10];
+	const struct ts_step plain[] = { TS_SEND(BANNER), TS_HANG, TS_END };
+	struct tls_params tp = { .host = "localhost" };
+	struct resolver_params rp = { 0 };
+	struct resolver *r;
 	struct testserver *ts;
 	struct deadline d;
 	struct smtp_outcome o;
 	struct smtp_params p;
+	struct fail f = { 0 };
+	char dns[64], peer[64];
 
-	memcpy(full, steps, sizeof(steps));
-	full[8] = (struct ts_step)TS_SEND("535 5.7.8 bad\r\n");
-	full[9] = (struct ts_step)TS_END;
-	ts = ts_start(AF_INET, full);
-	deadline_start(&d, UNIT_DEADLINE_MS); /* the QUIT after 535 gets no answer */
-	p = params(ts, &d);
-	p.user = "alice";
-	p.password = "pw";
-	ck_assert_int_eq(smtp_dialogue(&p, &o), -1);
-	ck_assert_int_eq(o.failed_at, SMTP_AUTH);
-	ck_assert_int_eq(o.fail_code, 535);
-	ck_assert_str_eq(o.fail.text, "authentication failed: 535 5.7.8 bad");
-	ck_assert_str_eq(ts_received(ts, 4), "EHLO client.test\r\nAUTH LOGIN\r\nYWxpY2U=\r\ncHc=\r\n");
-	ts_stop(ts);
-
-	/* PLAIN asked for, only LOGIN offered: nothing is sent. */
-	ts = ts_start(AF_INET, full);
+	ts_certs_make();
+	steps[0].data = ts_certs.good;
+	tp.ca_file = ts_certs.ca;
+	ts = ts_start(AF_INET, c->tls_server ? steps : plain);
 	deadline_start(&d, BUDGET_MS);
-	p = params(ts, &d);
-	p.user = "alice";
-	p.password = "pw";
-	p.auth_mech = "PLAIN";
-	ck_assert_int_eq(smtp_dialogue(&p, &o), -1);
-	ck_assert_int_eq(o.failed_at, SMTP_AUTH);
-	ck_assert_str_eq(o.fail.text, "AUTH PLAIN is not offered");
-	ts_stop(ts);
-}
-END_TEST
-
-/* STARTTLS required but not offered: no STARTTLS is sent. */
-START_TEST(test_starttls_not_offered)
-{
-	const struct ts_step steps[] = {
-		TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_HANG, TS_END,
+	refused_dns(dns, sizeof(dns));
+	rp = (struct resolver_params){ .deadline = &d, .servers = dns };
+	r = resolver_new(&rp, &f);
+	ck_assert_msg(r != NULL, "%s", f.text);
+	p = (struct smtp_params){
+		.deadline = &d, .resolver = r, .host = "127.0.0.1", .port = ts_port(ts),
+		.helo_name = "client.test", .server_name = "mail.test",
+		.implicit_tls = true, .tls = &tp,
 	};
-	struct testserver *ts = ts_start(AF_INET, steps);
-	struct deadline d;
-	struct smtp_outcome o;
-	struct smtp_params p;
-
-	deadline_start(&d, UNIT_DEADLINE_MS); /* the QUIT after it gets no answer */
-	p = params(ts, &d);
-	p.starttls = true;
-	ck_assert_int_eq(smtp_dialogue(&p, &o), -1);
-	ck_assert_int_eq(o.failed_at, SMTP_STARTTLS);
-	ck_assert_str_eq(o.fail.text, "STARTTLS is not offered");
-	ck_assert_str_eq(ts_received(ts, 1), "EHLO client.test\r\n");
+	ck_assert_int_eq(smtp_dialogue(&p, &o), c->failed_at == SMTP_DONE ? 0 : -1);
+	ck_assert_msg(o.failed_at == c->failed_at, "%s: failed at %s: %s", c->name,
+		      smtp_state_name(o.failed_at), o.fail.text);
+	ck_assert(o.stage_run[STAGE_CONNECT] && o.stage_s[STAGE_CONNECT] > 0);
+	if (c->failed_at == SMTP_DONE) {
+		snprintf(peer, sizeof(peer), "127.0.0.1:%d", ts_port(ts));
+		ck_assert_str_eq(o.peer, peer);
+		ck_assert(o.tls && o.tls_info.verified);
+		ck_assert(o.stage_run[STAGE_TLS] && o.stage_s[STAGE_TLS] > 0);
+		assert_stages_wanted(c->name, &p, &o);
+		ck_assert_str_eq(ts_received(ts, 2), "EHLO client.test\r\nQUIT\r\n");
+	} else {
+		ck_assert_int_eq(o.fail.cls, FAIL_TLS);
+		ck_assert_msg(strstr(o.fail.text, c->text) == o.fail.text, "%s", o.fail.text);
+		ck_assert(o.tls_info.plaintext && !o.tls);
+		ck_assert(!o.stage_run[STAGE_TLS] && o.stage_s[STAGE_TLS] == 0);
+		ck_assert(!o.stage_run[STAGE_BANNER] && !o.stage_run[STAGE_EHLO] &&
+			  !o.stage_run[STAGE_QUIT]);
+		ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+	}
+	/* Not asked for: not run, no time. */
+	for (int st = STAGE_AUTH; st <= STAGE_DATA; st++)
+		ck_assert(!o.stage_run[st] && o.stage_s[st] == 0);
+	resolver_free(r);
 	ts_stop(ts);
+	ts_certs_remove();
 }
 END_TEST
 
@@ -385,6 +516,7 @@ START_TEST(test_starttls_injection_and_ehlo_again)
 	ck_assert(!smtp_ext_has(&o.ext, "AUTH"));
 	ck_assert(o.ext.has_size);
 	ck_assert_str_eq(ts_received(ts, 4), "EHLO client.test\r\nSTARTTLS\r\nEHLO client.test\r\nQUIT\r\n");
+	assert_stages_wanted("STARTTLS", &p, &o);
 	ts_stop(ts);
 	ts_certs_remove();
 }
@@ -425,6 +557,7 @@ START_TEST(test_relay_probes)
 	ck_assert_uint_eq(o.relay_accepted, 1);
 	ck_assert_uint_eq(o.relay_temp, 1);
 	ck_assert_uint_eq(o.relay_denied, 4);
+	assert_stages_wanted("relay probes", &p, &o);
 	got = ts_received(ts, 20);
 	ck_assert_ptr_nonnull(strstr(got, "RCPT TO:<probe@elsewhere.example>\r\n"));
 	ck_assert_ptr_nonnull(strstr(got, "RCPT TO:<probe%elsewhere.example@mail.test>\r\n"));
@@ -474,32 +607,13 @@ START_TEST(test_data_message)
 	p.token = "TOKEN123";
 	ck_assert_msg(smtp_dialogue(&p, &o) == 0, "%s", o.fail.text);
 	ck_assert_str_eq(o.queue_id, "Q1");
+	assert_stages_wanted("DATA", &p, &o);
 	got = ts_received(ts, 15);
 	ck_assert_ptr_nonnull(strstr(got, "DATA\r\nDate: "));
 	ck_assert_ptr_nonnull(strstr(got, "\r\nSubject: netcheck test TOKEN123\r\n"));
 	ck_assert_ptr_nonnull(strstr(got, "\r\nMessage-ID: <TOKEN123@client.test>\r\n"));
 	ck_assert_ptr_nonnull(strstr(got, "\r\n.. This line starts with a dot"));
 	ck_assert_ptr_nonnull(strstr(got, "\r\n.\r\nQUIT\r\n"));
-	ts_stop(ts);
-}
-END_TEST
-
-/* The banner never comes: the dialogue ends at the deadline. */
-START_TEST(test_banner_never_comes)
-{
-	const struct ts_step steps[] = { TS_HANG, TS_END };
-	struct testserver *ts = ts_start(AF_INET, steps);
-	struct deadline d;
-	struct smtp_outcome o;
-	struct smtp_params p;
-	int64_t t0 = mono_now_ns();
-
-	deadline_start(&d, UNIT_DEADLINE_MS);
-	p = params(ts, &d);
-	ck_assert_int_eq(smtp_dialogue(&p, &o), -1);
-	ck_assert_int_eq(o.failed_at, SMTP_BANNER);
-	ck_assert_int_eq(o.fail.cls, FAIL_TIMEOUT);
-	ck_assert_int_lt(mono_now_ns() - t0, (UNIT_DEADLINE_MS + UNIT_SLACK_MS) * 1000000LL);
 	ts_stop(ts);
 }
 END_TEST
@@ -516,17 +630,14 @@ Suite *smtp_suite(void)
 	tcase_add_test(tc, test_parse_ehlo);
 	tcase_add_loop_test(tc, test_parse_ehlo_size, 0, N(size_cases));
 	tcase_add_loop_test(tc, test_queue_id, 0, N(qid_cases));
+	tcase_add_loop_test(tc, test_stage_wanted, 0, N(wanted_cases));
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(dl, UNIT_TIMEOUT);
 	tcase_add_loop_test(dl, test_dialogue, 0, N(dialogue_cases));
-	tcase_add_test(dl, test_mail_rcpt_rset);
-	tcase_add_test(dl, test_auth_plain_masked);
-	tcase_add_test(dl, test_auth_failed_and_not_offered);
-	tcase_add_test(dl, test_starttls_not_offered);
+	tcase_add_loop_test(dl, test_implicit_tls, 0, N(implicit_cases));
 	tcase_add_test(dl, test_starttls_injection_and_ehlo_again);
 	tcase_add_test(dl, test_relay_probes);
 	tcase_add_test(dl, test_data_message);
-	tcase_add_test(dl, test_banner_never_comes);
 	suite_add_tcase(s, dl);
 	return s;
 }

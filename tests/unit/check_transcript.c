@@ -1,4 +1,5 @@
 /* transcript: C:/S: lines, notes, escaping, masking, into a result. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,50 @@ START_TEST(test_null_transcript_is_a_no_op)
 }
 END_TEST
 
+/* One cap for the whole run: past TRANSCRIPT_MAX_LINES lines, or
+ * TRANSCRIPT_MAX_BYTES of text (control bytes counted as the \xHH they
+ * become), lines are counted, not kept, and the count closes the record. */
+static const struct cap_case {
+	size_t lines, len;   /* lines of len bytes each */
+	char fill;           /* their bytes */
+	size_t want_kept;
+} cap_cases[] = {
+	{ 10, 100, 'a', 10 },
+	{ TRANSCRIPT_MAX_LINES + 500, 10, 'a', TRANSCRIPT_MAX_LINES },
+	{ 300, 8192, 'a', (TRANSCRIPT_MAX_BYTES) / (8192 + 3) },
+	{ 300, 8192, '\x01', (TRANSCRIPT_MAX_BYTES) / (4 * 8192 + 3) },
+};
+
+START_TEST(test_one_cap_per_run)
+{
+	const struct cap_case *c = &cap_cases[_i];
+	struct transcript *t = transcript_new();
+	struct result *res = result_new("T");
+	char *line = malloc(c->len);
+	size_t dropped = c->lines - c->want_kept;
+	const char *last;
+
+	ck_assert_ptr_nonnull(line);
+	memset(line, c->fill, c->len);
+	for (size_t i = 0; i < c->lines; i++)
+		transcript_line(t, 'S', line, c->len);
+	ck_assert_uint_eq(transcript_count(t), c->want_kept);
+	transcript_to_result(t, res, 1, 0);
+	last = result_line(res, result_nlines(res) - 1)->text;
+	if (dropped == 0) {
+		ck_assert_uint_eq(result_nlines(res), c->want_kept);
+	} else {
+		char want[64];
+
+		snprintf(want, sizeof(want), "-- %zu more lines not kept", dropped);
+		ck_assert_msg(strncmp(last, want, strlen(want)) == 0, "got '%s'", last);
+	}
+	free(line);
+	result_free(res);
+	transcript_free(t);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *transcript_suite(void)
@@ -114,6 +159,7 @@ Suite *transcript_suite(void)
 	tcase_add_loop_test(tc, test_mask_hides_the_secret, 0, N(mask_cases));
 	tcase_add_test(tc, test_to_result_levels_and_times);
 	tcase_add_test(tc, test_null_transcript_is_a_no_op);
+	tcase_add_loop_test(tc, test_one_cap_per_run, 0, N(cap_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,7 +14,10 @@ int main(void)
 	srunner_add_suite(sr, opts_suite());
 	srunner_add_suite(sr, deadline_suite());
 	srunner_add_suite(sr, fail_suite());
+	srunner_add_suite(sr, addr_suite());
+	srunner_add_suite(sr, dnsmsg_suite());
 	srunner_add_suite(sr, resolve_suite());
+	srunner_add_suite(sr, mx_suite());
 	srunner_add_suite(sr, transcript_suite());
 	srunner_add_suite(sr, tls_suite());
 	srunner_add_suite(sr, conn_suite());

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -138,6 +139,10 @@ static void child_run(int lfd, int report, const struct ts_step *steps)
 	close(lfd);
 	if (fd < 0)
 		_exit(1);
+	/* What a step sends goes out as it is sent, not held back for the
+	 * ACK of what went before (Nagle): a test that waits for a later step
+	 * finds the bytes of the earlier ones in its socket. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	for (const struct ts_step *s = steps; s->op != TS_OP_END && fd >= 0; s++) {
 		switch (s->op) {
 		case TS_OP_SEND: {
@@ -188,6 +193,24 @@ static void child_run(int lfd, int report, const struct ts_step *steps)
 				fd = -1;
 			}
 			break;
+		case TS_OP_SNI: {
+			const char *sni = ssl ? SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)
+					      : NULL;
+			char line[300];
+			int n = snprintf(line, sizeof(line), "SNI %.256s\n", sni ? sni : "-");
+
+			if (write(report, line, (size_t)n) < 0)
+				_exit(1);
+			break;
+		}
+		case TS_OP_STREAM: {
+			size_t len = s->len ? s->len : strlen(s->data);
+			int64_t end = mono_now_ns() + (int64_t)s->ms * 1000000;
+
+			while (mono_now_ns() < end && child_write(fd, ssl, s->data, len) == 0)
+				;
+			break;
+		}
 		default:
 			break;
 		}
@@ -252,7 +275,7 @@ struct testserver *ts_start(int family, const struct ts_step *steps)
 	ck_assert_int_eq(listen(lfd, 8), 0);
 	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&ts->ss, &ts->sslen), 0);
 	ck_assert_int_eq(pipe(pfd), 0);
-	ts->list = (struct addr_list){ 1, &ts->ss, &ts->sslen };
+	ts->list = (struct addr_list){ .n = 1, .cap = 1, .addr = &ts->ss, .len = &ts->sslen };
 	fflush(NULL);
 	ts->pid = fork();
 	ck_assert_int_ge(ts->pid, 0);

@@ -3,7 +3,8 @@
  *
  * A server listens on 127.0.0.1 or ::1 (port 0: the kernel chooses), then a
  * forked child accepts one connection and plays a short list of steps.  What
- * it reads (TS_READLINE) comes back to the test through a pipe.  The child
+ * it reads (TS_READLINE), and the SNI it got (TS_SNI), come back to the test
+ * through a pipe.  The child
  * lives at most TS_MAX_LIFE_S seconds; ts_stop kills it with SIGKILL and
  * reaps it, so a test never depends on the child's exit code (under
  * valgrind, with CK_FORK=no, the child is a valgrind process too). */
@@ -32,15 +33,21 @@ enum ts_op {
 			 * close_notify unless n is 1 */
 	TS_OP_RESET,    /* abortive close (SO_LINGER 0: RST) */
 	TS_OP_TLS,      /* TLS accept with certificate `data` (key: ts_certs.key) */
+	TS_OP_SNI,      /* report the SNI the client sent in the TLS handshake
+			 * before: "SNI name\n", or "SNI -\n" when it sent none */
+	TS_OP_STREAM,   /* send data (len bytes, or strlen) again and again,
+			 * without pause, for `ms` (until a send fails) */
 	TS_OP_LAST
 };
 
 struct ts_step {
 	enum ts_op op;
-	const char *data; /* TS_OP_SEND: bytes; TS_OP_TLS: certificate file */
-	size_t len;       /* TS_OP_SEND: bytes in data; 0: strlen(data) */
+	const char *data; /* TS_OP_SEND, TS_OP_STREAM: bytes; TS_OP_TLS:
+			   * certificate file */
+	size_t len;       /* TS_OP_SEND, TS_OP_STREAM: bytes in data; 0: strlen */
 	size_t n;         /* TS_OP_SEND: piece size; 0: all at once */
-	int ms;           /* TS_OP_SEND: pause between pieces; TS_OP_SLEEP: pause */
+	int ms;           /* TS_OP_SEND: pause between pieces; TS_OP_SLEEP: pause;
+			   * TS_OP_STREAM: how long */
 };
 
 #define TS_SEND(s)                { TS_OP_SEND, (s), 0, 0, 0 }
@@ -53,6 +60,8 @@ struct ts_step {
 #define TS_CLOSE_RAW              { TS_OP_CLOSE, NULL, 0, 1, 0 }
 #define TS_RESET                  { TS_OP_RESET, NULL, 0, 0, 0 }
 #define TS_TLS(cert)              { TS_OP_TLS, (cert), 0, 0, 0 }
+#define TS_SNI                    { TS_OP_SNI, NULL, 0, 0, 0 }
+#define TS_STREAM(s, ms)          { TS_OP_STREAM, (s), 0, 0, (ms) }
 #define TS_END                    { TS_OP_END, NULL, 0, 0, 0 }
 
 struct testserver;

@@ -1,0 +1,249 @@
+# A real Icinga 2 daemon runs every plugin's OK case against the lab and
+# hands the results to its GraphiteWriter, pointed at a small listener here
+# (graphite_listener.py).  Icinga 2's metric writers log
+#   warning/GraphiteWriter: Ignoring invalid perfdata ... with value: tls=U;;;0
+# for every U item of every check result (DESIGN.md: a U must mean that
+# something went wrong), so an OK result must have no U, and every label the
+# plugin prints must arrive at the writer's backend.
+#
+# icinga2 keeps everything in one private folder (mktemp -d): the
+# Configuration.*Dir constants are set with -D on the command line, so
+# nothing under /etc, /var or /run is read or written.  Traffic goes only to
+# 127.0.0.1.  The EXIT trap stops icinga2, every plugin it started and the
+# listener, and removes the folder.
+
+ICP_LISTENER=$TOP/tests/integration/graphite_listener.py
+ICP_DIR='' ICP_IPID='' ICP_LPID=''
+
+# Text as an Icinga 2 string literal.
+icp_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# A perfdata label as GraphiteWriter::EscapeMetricLabel writes it into the
+# metric name (Icinga 2.13).
+icp_metric_label() {
+	local s=$1
+	s=${s// /_}; s=${s//./_}; s=${s//\\/_}; s=${s//\//_}; s=${s//::/.}
+	printf '%s' "$s"
+}
+
+# True while PID is a process that has not ended (a zombie has ended).
+icp_running() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z* ]]
+}
+
+# Pids of every process that icinga2 started: they all inherit the marker
+# variable (icinga2's worker, its spawn helper and the plugins, which icinga2
+# puts in sessions of their own, so a process group would miss them).
+icp_marked() {
+	local p
+	for p in /proc/[0-9]*; do
+		grep -qzxF "NETCHECK_ICP_MARK=$ICP_DIR" "$p/environ" 2>/dev/null &&
+			printf '%s\n' "${p#/proc/}"
+	done
+	return 0
+}
+
+# Stop icinga2: SIGTERM (it shuts down cleanly and flushes its log), up to
+# 10 s, then SIGKILL for whatever it started that is still there.  Then up
+# to 5 s until every one of its processes is gone from the process table
+# (icinga2's spawn helper outlives the worker and is reaped by init).
+icp_stop_icinga() {
+	local i p all
+	[ -n "$ICP_IPID" ] || return 0
+	all=$(icp_marked)
+	kill -TERM "$ICP_IPID" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		icp_running "$ICP_IPID" || break
+		sleep 0.1
+	done
+	for i in 1 2 3; do
+		p=$(icp_marked)
+		[ -n "$p" ] || break
+		# shellcheck disable=SC2086  # one pid a word
+		kill -KILL $p 2>/dev/null || true
+		sleep 0.1
+	done
+	wait "$ICP_IPID" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		for p in $all; do [ -e "/proc/$p" ] && break; p=; done
+		[ -n "$p" ] || break
+		sleep 0.1
+	done
+	ICP_IPID=
+}
+
+icp_stop_listener() {
+	local i
+	[ -n "$ICP_LPID" ] || return 0
+	kill -TERM "$ICP_LPID" 2>/dev/null || true
+	for i in $(seq 1 50); do
+		icp_running "$ICP_LPID" || break
+		sleep 0.1
+	done
+	kill -KILL "$ICP_LPID" 2>/dev/null || true
+	wait "$ICP_LPID" 2>/dev/null || true
+	ICP_LPID=
+}
+
+icp_cleanup() {
+	icp_stop_icinga
+	icp_stop_listener
+	[ -z "$ICP_DIR" ] || rm -rf "$ICP_DIR"
+}
+
+test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
+	need_root  # icinga2 switches to its own user
+	need_lab
+	need_cmd icinga2
+	need_cmd python3
+	local user dir pw port i svc prefix pre_re label want n bad waiting problems=0
+	local -a services a
+	local -A args want_labels want_perf
+
+	trap icp_cleanup EXIT
+	trap 'exit 143' TERM INT
+	ICP_DIR=$(mktemp -d)
+	dir=$ICP_DIR
+	chmod 755 "$dir"
+	# The user icinga2 switches to: the owner of its package's data folder.
+	user=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
+	mkdir "$dir/etc" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
+	chown "$user:" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
+	# The password as a deployment keeps it: readable by icinga2's user only.
+	pw=$dir/alice.pw
+	install -m 600 -o "$user" "$LAB_PWFILE_ALICE" "$pw"
+
+	# service name -> "plugin arguments..." (one OK case per plugin; the
+	# plain SMTP dialogue asks for no TLS, AUTH or mail stages).
+	services=(dns_mx smtp_plain smtp_starttls pop3)
+	# (Words joined by \x1f, so that a path may hold a space.)
+	icp_args() { local s=$1; shift; args[$s]=$(IFS=$'\x1f'; printf '%s' "$*"); }
+	icp_args dns_mx check_dns_mx -d "$DNS_DOMAIN_NORMAL" -s "$DNS_SERVER:$DNS_PORT" -t 10
+	icp_args smtp_plain check_smtp_dialogue -H 127.0.0.1 -p "$SMTP_PORT" -t 10
+	icp_args smtp_starttls check_smtp_dialogue -H 127.0.0.1 -p "$SMTP_PORT" -S --ca-file "$LAB_CA" \
+		-D 30,7 -t 10
+	icp_args pop3 check_pop3_mailbox -H 127.0.0.1 -p "$POP3_PORT" -U alice --password-file "$pw" \
+		--starttls --ca-file "$LAB_CA" -D 30,7 -t 10
+
+	# Each plugin by hand first: it is OK, and its labels are what Icinga
+	# must pass on.
+	for svc in "${services[@]}"; do
+		IFS=$'\x1f' read -ra a <<<"${args[$svc]}"
+		run "$CHECKS/${a[0]}" "${a[@]:1}"
+		[ "$rc" = 0 ] || { complain "$svc: ${a[*]} is not OK by hand"; show_run; return 1; }
+		want_labels[$svc]=$(perf_labels)
+		want_perf[$svc]=$perf
+		[ -n "${want_labels[$svc]}" ] || { complain "$svc: no perfdata"; show_run; return 1; }
+	done
+
+	python3 "$ICP_LISTENER" "$dir/graphite.txt" 100 >"$dir/listener.port" 2>"$dir/listener.err" &
+	ICP_LPID=$!
+	for i in $(seq 1 100); do
+		port=$(head -n 1 "$dir/listener.port" 2>/dev/null || true)
+		[ -z "$port" ] || break
+		icp_running "$ICP_LPID" || break
+		sleep 0.1
+	done
+	[[ $port =~ ^[0-9]+$ ]] || fail "the Graphite listener did not start: $(cat "$dir/listener.err")"
+
+	{
+		printf 'const PluginDir = %s\n' "$(icp_str "$CHECKS")"
+		printf 'const NodeName = "lab"\nconst ZoneName = "lab"\nconst TicketSalt = ""\n'
+		printf 'include <itl>\n'
+		printf 'object FileLogger "test-log" {\n  path = %s\n  severity = "information"\n}\n' \
+			"$(icp_str "$dir/log/icinga2.log")"
+		printf 'object CheckerComponent "checker" { }\n'
+		printf 'object GraphiteWriter "graphite" {\n  host = "127.0.0.1"\n  port = %s\n' "$port"
+		printf '  enable_send_metadata = true\n  enable_send_thresholds = true\n}\n'
+		printf 'object Host "lab" {\n  address = "127.0.0.1"\n  check_command = "dummy"\n'
+		printf '  check_interval = 1s\n  retry_interval = 1s\n}\n'
+		for svc in "${services[@]}"; do
+			IFS=$'\x1f' read -ra a <<<"${args[$svc]}"
+			printf 'object CheckCommand "nc_%s" {\n  command = [ PluginDir + %s' "$svc" "$(icp_str "/${a[0]}")"
+			for i in "${a[@]:1}"; do printf ', %s' "$(icp_str "$i")"; done
+			printf ' ]\n}\n'
+			printf 'object Service "%s" {\n  host_name = "lab"\n  check_command = "nc_%s"\n' "$svc" "$svc"
+			printf '  check_interval = 1s\n  retry_interval = 1s\n  max_check_attempts = 1\n}\n'
+		done
+	} >"$dir/etc/icinga2.conf"
+	chmod 644 "$dir/etc/icinga2.conf"
+
+	NETCHECK_ICP_MARK=$dir icinga2 daemon -c "$dir/etc/icinga2.conf" \
+		-DConfiguration.ConfigDir="$dir/etc" -DConfiguration.DataDir="$dir/data" \
+		-DConfiguration.LogDir="$dir/log" -DConfiguration.CacheDir="$dir/cache" \
+		-DConfiguration.SpoolDir="$dir/spool" -DConfiguration.InitRunDir="$dir/run" \
+		</dev/null >"$dir/icinga2.out" 2>&1 &
+	ICP_IPID=$!
+
+	# Every service has two results at the listener: GraphiteWriter handles
+	# one result after the other (metadata, then perfdata), so the first
+	# result's perfdata, and any warning about it, is done by then.  Usually
+	# 2-3 s; up to 13 s when GraphiteWriter's first connect loses a race
+	# inside icinga2 2.13 at start and waits for its 10 s reconnect timer
+	# (results before that are not sent).
+	for i in $(seq 1 80); do
+		waiting=
+		for svc in "${services[@]}"; do
+			n=$(grep -c "^icinga2\.lab\.services\.$svc\.nc_$svc\.metadata\.state " \
+				"$dir/graphite.txt" 2>/dev/null || true)
+			[ "${n:-0}" -ge 2 ] || waiting+=" $svc"
+		done
+		[ -n "$waiting" ] || break
+		icp_running "$ICP_IPID" || break
+		sleep 0.5
+	done
+	if [ -n "$waiting" ]; then
+		complain "no two results at the Graphite listener within 40 s for:$waiting"
+		icp_running "$ICP_IPID" || complain "icinga2 has ended"
+		complain "icinga2 output (last lines):"
+		tail -n 20 "$dir/icinga2.out" | sed 's/^/      /' >&2
+		fail "icinga2 with GraphiteWriter did not deliver every service's results"
+	fi
+	# A clean stop writes out the log.
+	icp_stop_icinga
+
+	# (1) No "Ignoring invalid perfdata" in Icinga's log.
+	bad=$(cat "$dir/log/icinga2.log" "$dir/icinga2.out" 2>/dev/null |
+		grep 'Ignoring invalid perfdata' | sed 's/^\[[^]]*\] //' | sort | uniq -c || true)
+	if [ -n "$bad" ]; then
+		complain "icinga2's log has 'Ignoring invalid perfdata' (count, line):"
+		sed 's/^/      /' <<<"$bad" >&2
+		problems=$((problems + 1))
+	fi
+
+	for svc in "${services[@]}"; do
+		prefix="icinga2.lab.services.$svc.nc_$svc"
+		pre_re=${prefix//./\\.}
+		# (2) Every label the plugin printed by hand arrived as a value.
+		while IFS= read -r label; do
+			want="$prefix.perfdata.$(icp_metric_label "$label").value "
+			if ! grep -qF -- "$want" "$dir/graphite.txt"; then
+				complain "$svc: label '$label' never reached the listener ($want...)"
+				problems=$((problems + 1))
+			fi
+		done <<<"${want_labels[$svc]}"
+		# (3) Icinga saw the plugin's state as OK every time.
+		if grep "^$pre_re\.metadata\.state " "$dir/graphite.txt" | grep -qv ' 0 [0-9]*$'; then
+			complain "$svc: Icinga recorded a state other than OK:"
+			grep "^$pre_re\.metadata\.state " "$dir/graphite.txt" | sed 's/^/      /' >&2
+			problems=$((problems + 1))
+		fi
+	done
+
+	if [ "$problems" -gt 0 ]; then
+		complain "what the plugins printed by hand, and what the listener got:"
+		for svc in "${services[@]}"; do
+			complain "  $svc: ${args[$svc]//$'\x1f'/ }"
+			complain "    perfdata by hand: ${want_perf[$svc]}"
+			complain "    labels at the listener: $(grep -o "^icinga2\.lab\.services\.$svc\.nc_$svc\.perfdata\.[^ ]*\.value" \
+				"$dir/graphite.txt" | sed 's/.*\.perfdata\.//; s/\.value$//' | sort -u | tr '\n' ' ')"
+		done
+		fail "$problems problem(s) with Icinga 2 and the plugins' perfdata"
+	fi
+}
