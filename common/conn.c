@@ -31,13 +31,12 @@ struct conn {
 
 /* One non-blocking connect attempt bounded by max_ms; fd, or -1 with why. */
 static int connect_one(const struct sockaddr *sa, socklen_t len, const struct deadline *d,
-		       int64_t max_ms, char *why, size_t whylen, bool *timed_out)
+		       int64_t max_ms, char *why, size_t whylen)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = 0, n;
 	socklen_t elen = sizeof(err);
 
-	*timed_out = false;
 	if (fd < 0) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return -1;
@@ -52,7 +51,6 @@ static int connect_one(const struct sockaddr *sa, socklen_t len, const struct de
 	n = deadline_wait_fd(d, fd, POLLOUT, max_ms);
 	if (n == 0) {
 		snprintf(why, whylen, "no answer");
-		*timed_out = true;
 		close(fd);
 		return -1;
 	}
@@ -75,7 +73,6 @@ struct conn *conn_connect(const struct addr_list *addrs, const struct conn_param
 	struct conn *c = calloc(1, sizeof(*c));
 	char tried[1024] = "";
 	size_t used = 0;
-	bool any_timeout = false;
 
 	if (c == NULL) {
 		fail_set(f, FAIL_INTERNAL, "out of memory");
@@ -99,26 +96,28 @@ struct conn *conn_connect(const struct addr_list *addrs, const struct conn_param
 	}
 	for (size_t i = 0; i < addrs->n && c->fd < 0; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&addrs->addr[i];
-		int64_t share = deadline_left_ms(p->deadline) / (int64_t)(addrs->n - i);
+		/* An equal share of what is left; the last address gets the
+		 * rest to the deadline itself (a share in whole milliseconds
+		 * would end up to 1 ms before it). */
+		int64_t share = i + 1 == addrs->n
+					? -1
+					: deadline_left_ms(p->deadline) / (int64_t)(addrs->n - i);
 		char who[ADDR_TEXT_MAX], why[128];
-		bool timed_out;
 
 		if (deadline_expired(p->deadline))
 			break;
 		addr_format(sa, true, who, sizeof(who));
-		c->fd = connect_one(sa, addrs->len[i], p->deadline, share, why, sizeof(why),
-				    &timed_out);
+		c->fd = connect_one(sa, addrs->len[i], p->deadline, share, why, sizeof(why));
 		if (c->fd >= 0) {
 			snprintf(c->peer, sizeof(c->peer), "%s", who);
 			break;
 		}
-		any_timeout |= timed_out;
 		if (used < sizeof(tried))
 			used += (size_t)snprintf(tried + used, sizeof(tried) - used, "%s%s: %s",
 						 used ? "; " : "", who, why);
 	}
 	if (c->fd < 0) {
-		if (deadline_expired(p->deadline) || (any_timeout && addrs->n == 1))
+		if (deadline_expired(p->deadline))
 			fail_set(f, FAIL_TIMEOUT, "timed out connecting (%s)",
 				 tried[0] ? tried : "no address tried");
 		else
@@ -466,6 +465,11 @@ int conn_starttls(struct conn *c, const struct tls_params *tp, struct tls_info *
 			(tinfo ? tinfo : &scratch)->version, (tinfo ? tinfo : &scratch)->cipher,
 			mono_since_s(t0) * 1000);
 	return 0;
+}
+
+void conn_set_deadline(struct conn *c, const struct deadline *d)
+{
+	c->deadline = d;
 }
 
 void conn_close(struct conn *c)

@@ -105,6 +105,10 @@ size_t conn_injected(const struct conn *c);
 /* True once the connection speaks TLS. */
 bool conn_is_tls(const struct conn *c);
 
+/* From now on every wait of c ends by d (kept by the caller) instead:
+ * a shorter budget for a courtesy, such as a QUIT after a refusal. */
+void conn_set_deadline(struct conn *c, const struct deadline *d);
+
 /* Closes cleanly (TLS close_notify, then the socket) and frees. */
 void conn_close(struct conn *c);
 

@@ -649,6 +649,7 @@ int smtp_dialogue(const struct smtp_params *p, struct smtp_outcome *o)
 	struct session s = { .p = p, .o = o };
 	enum smtp_state st = SMTP_CONNECT;
 	int64_t start = mono_now_ns();
+	struct deadline courtesy; /* outlives the QUIT: conn_close uses it */
 
 	memset(o, 0, sizeof(*o));
 	o->failed_at = SMTP_DONE;
@@ -663,11 +664,18 @@ int smtp_dialogue(const struct smtp_params *p, struct smtp_outcome *o)
 		}
 		st = next;
 	}
-	/* A refusal leaves a working session: end it as RFC 5321 asks. */
+	/* A refusal leaves a working session: end it as RFC 5321 asks, but a
+	 * server that does not answer the QUIT gets a second, not the rest of
+	 * the run: the verdict is made already. */
 	if (o->failed_at != SMTP_DONE && o->failed_at != SMTP_QUIT && s.c != NULL &&
 	    o->fail.cls == FAIL_REPLY && o->fail_code != 421) {
 		struct fail ignored;
+		int64_t until = mono_now_ns() + SMTP_QUIT_COURTESY_MS * NS_PER_MS;
 
+		courtesy = *p->deadline;
+		if (until < courtesy.end_ns)
+			courtesy.end_ns = until;
+		conn_set_deadline(s.c, &courtesy);
 		if (conn_send_line(s.c, "QUIT", NULL, &ignored) == 0) {
 			smtp_reply_clear(&s.r);
 			if (conn_read_response(s.c, on_reply_line, &s.r, &ignored) == 0)

@@ -21,6 +21,7 @@
 #define SMTP_MAX_LINE 1000      /* longest reply line accepted (RFC 5321: 512) */
 #define SMTP_MAX_REPLY_LINES 100 /* longest multi-line reply accepted */
 #define SMTP_MAX_EXT 64          /* EHLO keywords kept */
+#define SMTP_QUIT_COURTESY_MS 1000 /* the wait for 221 after a refusal */
 #define SMTP_MAX_RCPT 16         /* --to given at most */
 
 /* ---- pure parsers ------------------------------------------------------- */

@@ -190,10 +190,17 @@ END_TEST
 /* ---- the dialogue against scripted servers ------------------------------ */
 
 /* The deadline of a dialogue: UNIT_BUDGET_MS when it is not about time.
- * One whose last wait gets no answer (a refusal, then a QUIT the server
- * never answers) ends at its deadline: UNIT_DEADLINE_MS then, 10x and more
- * what the dialogue before it takes. */
+ * One whose server never answers ends at its deadline: UNIT_DEADLINE_MS
+ * then, 10x and more what the dialogue before it takes.  A refusal
+ * followed by a QUIT the server never answers ends after the courtesy
+ * wait for the 221 (SMTP_QUIT_COURTESY_MS), long before the budget. */
 #define BUDGET_MS UNIT_BUDGET_MS
+
+enum dialogue_end {
+	ENDS_AT_ONCE,
+	ENDS_AT_DEADLINE,   /* the last wait gets no answer */
+	ENDS_AFTER_QUIT_WAIT, /* a refusal, then an unanswered QUIT */
+};
 
 #define BANNER "220 mail.test ESMTP\r\n"
 #define EHLO_OK "250-mail.test\r\n250-PIPELINING\r\n250 SIZE 1000\r\n"
@@ -262,45 +269,45 @@ static const struct dialogue_case {
 	const char *text;  /* in the failure's text */
 	int fail_code;     /* the reply code that failed, or 0 */
 	const char *sent;  /* what the client sent, lines joined */
-	bool runs_out;     /* the last wait gets no answer: at the deadline */
+	enum dialogue_end ends;
 	void (*check)(const struct smtp_outcome *o, const struct transcript *t);
 } dialogue_cases[] = {
 	{ "plain dialogue",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
 	    TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
-	  { 0 }, SMTP_DONE, FAIL_NONE, "", 0, "EHLO client.test\r\nQUIT\r\n", false, NULL },
+	  { 0 }, SMTP_DONE, FAIL_NONE, "", 0, "EHLO client.test\r\nQUIT\r\n", ENDS_AT_ONCE, NULL },
 	{ "banner 554",
 	  { TS_SEND("554 go away\r\n"), TS_READLINE, TS_HANG, TS_END },
 	  { 0 }, SMTP_BANNER, FAIL_REPLY, "the server refuses service: 554 go away", 554,
-	  "QUIT\r\n", true, NULL },
+	  "QUIT\r\n", ENDS_AFTER_QUIT_WAIT, NULL },
 	{ "garbage banner",
 	  { TS_SEND("SSH-2.0-OpenSSH\r\n"), TS_HANG, TS_END },
-	  { 0 }, SMTP_BANNER, FAIL_PROTO, "not an SMTP reply", 0, "", false, NULL },
+	  { 0 }, SMTP_BANNER, FAIL_PROTO, "not an SMTP reply", 0, "", ENDS_AT_ONCE, NULL },
 	{ "lines disagree",
 	  { TS_SEND("220-mail.test\r\n250 ESMTP\r\n"), TS_HANG, TS_END },
-	  { 0 }, SMTP_BANNER, FAIL_PROTO, "disagree (220, then 250)", 0, "", false, NULL },
+	  { 0 }, SMTP_BANNER, FAIL_PROTO, "disagree (220, then 250)", 0, "", ENDS_AT_ONCE, NULL },
 	{ "the banner never comes", { TS_HANG, TS_END },
-	  { 0 }, SMTP_BANNER, FAIL_TIMEOUT, "timed out", 0, "", true, NULL },
+	  { 0 }, SMTP_BANNER, FAIL_TIMEOUT, "timed out", 0, "", ENDS_AT_DEADLINE, NULL },
 	{ "EHLO refused, HELO used",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND("502 no\r\n"), TS_READLINE,
 	    TS_SEND("250 hi\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
 	  { 0 }, SMTP_DONE, FAIL_NONE, "", 0,
-	  "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n", false, NULL },
+	  "EHLO client.test\r\nHELO client.test\r\nQUIT\r\n", ENDS_AT_ONCE, NULL },
 	{ "close after EHLO",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_CLOSE, TS_END },
-	  { 0 }, SMTP_QUIT, FAIL_CONN, "closed", 0, "EHLO client.test\r\n", false, NULL },
+	  { 0 }, SMTP_QUIT, FAIL_CONN, "closed", 0, "EHLO client.test\r\n", ENDS_AT_ONCE, NULL },
 	{ "no 221",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
 	    TS_SEND("250 what\r\n"), TS_HANG, TS_END },
 	  { 0 }, SMTP_QUIT, FAIL_REPLY, "no 221 reply: 250 what", 250,
-	  "EHLO client.test\r\nQUIT\r\n", false, NULL },
+	  "EHLO client.test\r\nQUIT\r\n", ENDS_AT_ONCE, NULL },
 	{ "QUIT after a refusal",
 	  { TS_SEND("554 go away\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
-	  { 0 }, SMTP_BANNER, FAIL_REPLY, "refuses service", 554, "QUIT\r\n", false, NULL },
+	  { 0 }, SMTP_BANNER, FAIL_REPLY, "refuses service", 554, "QUIT\r\n", ENDS_AT_ONCE, NULL },
 	{ "no QUIT after 421",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND("421 closing\r\n"), TS_HANG, TS_END },
 	  { 0 }, SMTP_EHLO, FAIL_REPLY, "EHLO refused: 421 closing", 421,
-	  "EHLO client.test\r\n", false, NULL },
+	  "EHLO client.test\r\n", ENDS_AT_ONCE, NULL },
 	/* MAIL, RCPT (refused as expected), RSET: nothing is delivered. */
 	{ "MAIL, RCPT, RSET",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
@@ -309,33 +316,33 @@ static const struct dialogue_case {
 	  { .from = "", .rcpt = "nobody@mail.test", .expect_rcpt = 550 },
 	  SMTP_DONE, FAIL_NONE, "", 0,
 	  "EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@mail.test>\r\nRSET\r\nQUIT\r\n",
-	  false, check_mail_rcpt_rset },
+	  ENDS_AT_ONCE, check_mail_rcpt_rset },
 	{ "AUTH PLAIN",
 	  { TS_SEND(BANNER), TS_READLINE,
 	    TS_SEND("250-mail.test\r\n250 AUTH LOGIN PLAIN\r\n"), TS_READLINE,
 	    TS_SEND("235 ok\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
 	  { .user = "alice", .password = "pw" }, SMTP_DONE, FAIL_NONE, "", 0,
 	  /* base64("\0alice\0pw") */
-	  "EHLO client.test\r\nAUTH PLAIN AGFsaWNlAHB3\r\nQUIT\r\n", false, check_auth_plain },
+	  "EHLO client.test\r\nAUTH PLAIN AGFsaWNlAHB3\r\nQUIT\r\n", ENDS_AT_ONCE, check_auth_plain },
 	{ "AUTH LOGIN refused", /* the QUIT after 535 gets no answer */
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_LOGIN), TS_READLINE,
 	    TS_SEND("334 VXNlcm5hbWU6\r\n"), TS_READLINE, TS_SEND("334 UGFzc3dvcmQ6\r\n"),
 	    TS_READLINE, TS_SEND("535 5.7.8 bad\r\n"), TS_END },
 	  { .user = "alice", .password = "pw" }, SMTP_AUTH, FAIL_REPLY,
 	  "authentication failed: 535 5.7.8 bad", 535,
-	  "EHLO client.test\r\nAUTH LOGIN\r\nYWxpY2U=\r\ncHc=\r\n", true,
+	  "EHLO client.test\r\nAUTH LOGIN\r\nYWxpY2U=\r\ncHc=\r\n", ENDS_AFTER_QUIT_WAIT,
 	  check_auth_login_refused },
 	/* PLAIN asked for, only LOGIN offered: nothing is sent. */
 	{ "AUTH PLAIN not offered",
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_LOGIN), TS_READLINE,
 	    TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
 	  { .user = "alice", .password = "pw", .auth_mech = "PLAIN" }, SMTP_AUTH, FAIL_REPLY,
-	  "AUTH PLAIN is not offered", 0, "EHLO client.test\r\nQUIT\r\n", false, NULL },
+	  "AUTH PLAIN is not offered", 0, "EHLO client.test\r\nQUIT\r\n", ENDS_AT_ONCE, NULL },
 	/* STARTTLS required but not offered: no STARTTLS is sent. */
 	{ "STARTTLS not offered", /* the QUIT after it gets no answer */
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_HANG, TS_END },
 	  { .starttls = true }, SMTP_STARTTLS, FAIL_REPLY, "STARTTLS is not offered", 0,
-	  "EHLO client.test\r\n", true, NULL },
+	  "EHLO client.test\r\n", ENDS_AFTER_QUIT_WAIT, NULL },
 };
 
 START_TEST(test_dialogue)
@@ -350,7 +357,7 @@ START_TEST(test_dialogue)
 	size_t lines = 0;
 	int rc;
 
-	deadline_start(&d, c->runs_out ? UNIT_DEADLINE_MS : BUDGET_MS);
+	deadline_start(&d, c->ends == ENDS_AT_DEADLINE ? UNIT_DEADLINE_MS : BUDGET_MS);
 	p = params(ts, &d);
 	p.transcript = t;
 	p.user = c->opt.user;
@@ -372,15 +379,21 @@ START_TEST(test_dialogue)
 	} else {
 		assert_stages_wanted(c->name, &p, &o);
 	}
-	/* Ends at the deadline when the last wait gets no answer, else at
-	 * once. */
-	if (c->runs_out) {
+	/* Ends at the deadline when the last wait gets no answer, after the
+	 * courtesy wait when a QUIT after a refusal does, else at once. */
+	if (c->ends == ENDS_AT_DEADLINE) {
 		int64_t now = mono_now_ns();
 
 		ck_assert_int_ge(now, d.end_ns);
 		ck_assert_int_lt(now - d.end_ns, UNIT_SLACK_MS * 1000000LL);
-	} else
+	} else if (c->ends == ENDS_AFTER_QUIT_WAIT) {
+		int64_t took = mono_now_ns() - d.start_ns;
+
+		ck_assert_int_ge(took, SMTP_QUIT_COURTESY_MS * 1000000LL);
+		ck_assert_int_lt(took, (SMTP_QUIT_COURTESY_MS + UNIT_SLACK_MS) * 1000000LL);
+	} else {
 		ck_assert_int_gt(deadline_left_ms(&d), BUDGET_MS / 2);
+	}
 	for (const char *q = c->sent; *q; q++)
 		lines += *q == '\n';
 	ck_assert_str_eq(ts_received(ts, lines), c->sent);
