@@ -49,11 +49,17 @@ bool deadline_expired(const struct deadline *d)
 int deadline_poll(const struct deadline *d, struct pollfd *fds, nfds_t nfds,
 		  int64_t max_ms)
 {
+	return deadline_poll_ns(d, fds, nfds,
+				max_ms < 0 || max_ms > INT64_MAX / NS_PER_MS ? -1 : max_ms * NS_PER_MS);
+}
+
+int deadline_poll_ns(const struct deadline *d, struct pollfd *fds, nfds_t nfds, int64_t max_ns)
+{
 	int64_t until = d->end_ns;
 	int64_t now = mono_now_ns();
 
-	if (max_ms >= 0 && max_ms < (until - now) / NS_PER_MS)
-		until = now + max_ms * NS_PER_MS;
+	if (max_ns >= 0 && max_ns < until - now)
+		until = now + max_ns;
 
 	for (;;) {
 		int64_t left = until - mono_now_ns();

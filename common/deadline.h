@@ -43,6 +43,10 @@ bool deadline_expired(const struct deadline *d);
 int deadline_poll(const struct deadline *d, struct pollfd *fds, nfds_t nfds,
 		  int64_t max_ms);
 
+/* The same with max_ns in nanoseconds, for waits shorter than a
+ * millisecond. */
+int deadline_poll_ns(const struct deadline *d, struct pollfd *fds, nfds_t nfds, int64_t max_ns);
+
 /* Waits until fd is ready for `events` (POLLIN, POLLOUT), at most until
  * min(deadline, now + max_ms) (max_ms < 0: the deadline).  Returns 1 when
  * ready (also on POLLERR or POLLHUP: the next call says why), 0 when the

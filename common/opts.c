@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +150,7 @@ static const char *long_name(const struct plugin_info *pi, const struct opt_spec
 static void help_entry(const struct plugin_info *pi, const struct opt_spec *s,
 		       FILE *out)
 {
-	char what[256];
+	char what[512];
 	const char *help = s->help, *def = s->def;
 
 	if (s->key == 'H')
@@ -159,7 +160,11 @@ static void help_entry(const struct plugin_info *pi, const struct opt_spec *s,
 		snprintf(what, sizeof(what), "%d", pi->default_port);
 		def = what;
 	}
-	if (s->key == 'w' || s->key == 'c') {
+	if ((s->key == 'w' || s->key == 'c') && pi->raw_thresholds) {
+		snprintf(what, sizeof(what), "%s thresholds: %s.",
+			 s->key == 'w' ? "Warning" : "Critical", pi->thr_what);
+		help = what;
+	} else if (s->key == 'w' || s->key == 'c') {
 		snprintf(what, sizeof(what), "%s range for %s%s%s%s.",
 			 s->key == 'w' ? "Warning" : "Critical", pi->thr_what,
 			 pi->thr_unit ? " (a bare number is in " : "",
@@ -167,12 +172,21 @@ static void help_entry(const struct plugin_info *pi, const struct opt_spec *s,
 			 pi->thr_unit ? ")" : "");
 		help = what;
 	}
+	if (s->key == 'w' && pi->warn_default)
+		def = pi->warn_default;
+	if (s->key == 'c' && pi->crit_default)
+		def = pi->crit_default;
+	if (s->key == 'v' && pi->verbose_help)
+		help = pi->verbose_help;
+	if ((s->key == '4' || s->key == '6') && pi->family_default)
+		def = pi->family_default;
 	if (s->key < 256)
 		fprintf(out, " -%c, --%s", s->key, long_name(pi, s));
 	else
 		fprintf(out, "     --%s", long_name(pi, s));
 	if (s->arg != NULL)
-		fprintf(out, "=%s", s->arg);
+		fprintf(out, "=%s", (s->key == 'w' || s->key == 'c') && pi->thr_arg ? pi->thr_arg
+										 : s->arg);
 	fputc('\n', out);
 	if (def == NULL)
 		def = s->arg ? "none" : "off";
@@ -206,7 +220,7 @@ void opts_help(const struct plugin_info *pi, FILE *out)
 	fputc('\n', out);
 	if (pi->notes != NULL)
 		fprintf(out, "%s\n", pi->notes);
-	if (pi->thr_what != NULL)
+	if (pi->thr_what != NULL && !pi->raw_thresholds)
 		fputs(ranges_note, out);
 	fputs("Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n", out);
 }
@@ -374,6 +388,47 @@ int opts_days_pair(const char *text, double *warn, double *crit, char *err,
 	return 0;
 }
 
+/* One side of opts_pair: n bytes of text, NaN when empty. */
+static int pair_side(const char *text, size_t n, enum unit_kind kind, const char *unit,
+		     double *out, char *err, size_t errlen)
+{
+	char one[64];
+
+	*out = NAN;
+	if (n == 0)
+		return 0;
+	if (n >= sizeof(one)) {
+		snprintf(err, errlen, "'%.*s' is too long", (int)n, text);
+		return -1;
+	}
+	memcpy(one, text, n);
+	one[n] = '\0';
+	if (unit_parse(one, kind, unit, out, err, errlen) < 0)
+		return -1;
+	if (*out < 0) {
+		snprintf(err, errlen, "'%s' is negative", one);
+		return -1;
+	}
+	return 0;
+}
+
+int opts_pair(const char *text, enum unit_kind ka, const char *ua, enum unit_kind kb,
+	      const char *ub, double *a, double *b, char *err, size_t errlen)
+{
+	const char *comma = strchr(text, ',');
+	size_t n = comma ? (size_t)(comma - text) : strlen(text);
+
+	if ((n == 0 && (comma == NULL || comma[1] == '\0')) ||
+	    (comma != NULL && strchr(comma + 1, ',') != NULL)) {
+		snprintf(err, errlen, "'%s' is not a pair A,B", text);
+		return -1;
+	}
+	if (pair_side(text, n, ka, ua, a, err, errlen) < 0)
+		return -1;
+	return pair_side(comma ? comma + 1 : "", comma ? strlen(comma + 1) : 0, kb, ub, b, err,
+			 errlen);
+}
+
 int opts_timeout(const char *text, int64_t *ms, enum state *st, char *err,
 		 size_t errlen)
 {
@@ -476,6 +531,48 @@ static int group_option(const struct plugin_info *pi, struct common_opts *co, in
 	return -1;
 }
 
+static bool host_text_ok(const char *host, size_t n)
+{
+	return n > 0 && strcspn(host, " \t\r\n") >= n;
+}
+
+void opts_free(struct common_opts *co)
+{
+	for (size_t i = 0; i < co->nhosts; i++)
+		free(co->hosts[i]);
+	free(co->hosts);
+	co->hosts = NULL;
+	co->nhosts = 0;
+}
+
+/* Appends the hosts of a comma list to co->hosts. */
+static int add_hosts(struct common_opts *co, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	do {
+		size_t n = strcspn(p, ",");
+		char **grown;
+
+		if (!host_text_ok(p, n)) {
+			snprintf(err, errlen, "'%.*s' is not a host name or address", (int)n, p);
+			return -1;
+		}
+		grown = realloc(co->hosts, (co->nhosts + 1) * sizeof(*co->hosts));
+		if (grown == NULL || (grown[co->nhosts] = strndup(p, n)) == NULL) {
+			if (grown)
+				co->hosts = grown;
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		co->hosts = grown;
+		co->nhosts++;
+		p += n;
+	} while (*p++ == ',');
+	co->host = co->hosts[0];
+	return 0;
+}
+
 static int common_option(const struct plugin_info *pi, struct common_opts *co,
 			 int key, const char *arg, opt_handler handler,
 			 void *ctx, char *err, size_t errlen)
@@ -484,7 +581,9 @@ static int common_option(const struct plugin_info *pi, struct common_opts *co,
 
 	switch (key) {
 	case 'H':
-		if (arg[0] == '\0' || strpbrk(arg, " \t\r\n") != NULL) {
+		if (pi->many_hosts)
+			return add_hosts(co, arg, err, errlen);
+		if (!host_text_ok(arg, strlen(arg))) {
 			snprintf(err, errlen, "'%s' is not a host name or address", arg);
 			return -1;
 		}
@@ -545,6 +644,20 @@ static enum output_format scan_output(int argc, char **argv)
 	return f;
 }
 
+/* A usage error during parsing: what was allocated goes first. */
+__attribute__((format(printf, 4, 5)))
+static int parse_failed(const struct plugin_info *pi, struct common_opts *co, FILE *out,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	opts_free(co);
+	va_start(ap, fmt);
+	vusage_error(pi, co->output, out, fmt, ap);
+	va_end(ap);
+	return STATE_UNKNOWN;
+}
+
 int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	       char **argv, opt_handler handler, void *ctx, FILE *out)
 {
@@ -569,28 +682,31 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	while ((key = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (key) {
 		case 'h':
+			opts_free(co);
 			opts_help(pi, out);
 			return 0;
 		case 'V':
+			opts_free(co);
 			opts_version(pi, out);
 			return 0;
 		case '?':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
-			return usage_error_to(pi, co->output, out, "unknown option '%s'", opt);
+			return parse_failed(pi, co, out, "unknown option '%s'", opt);
 		case ':':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
-			return usage_error_to(pi, co->output, out, "option '%s' needs an argument",
-					      opt);
+			return parse_failed(pi, co, out, "option '%s' needs an argument", opt);
 		default:
 			if (common_option(pi, co, key, optarg, handler, ctx, err,
 					  sizeof(err)) < 0) {
 				option_text(argv, optind, key, opt, sizeof(opt));
-				return usage_error_to(pi, co->output, out, "%s: %s", opt, err);
+				return parse_failed(pi, co, out, "%s: %s", opt, err);
 			}
 		}
 	}
+	for (; pi->many_hosts && optind < argc; optind++)
+		if (add_hosts(co, argv[optind], err, sizeof(err)) < 0)
+			return parse_failed(pi, co, out, "%s", err);
 	if (optind < argc)
-		return usage_error_to(pi, co->output, out, "unexpected argument '%s'",
-				      argv[optind]);
+		return parse_failed(pi, co, out, "unexpected argument '%s'", argv[optind]);
 	return -1;
 }

@@ -53,11 +53,22 @@ struct plugin_info {
 	const char *thr_what;    /* what -w/-c apply to, e.g. "total time" */
 	enum unit_kind thr_kind; /* unit kind of -w/-c */
 	const char *thr_unit;    /* default unit of -w/-c numbers, e.g. "s" */
-	bool raw_thresholds;     /* pass -w/-c to the handler unparsed */
+	bool raw_thresholds;     /* pass -w/-c to the handler unparsed (thr_what
+				  * then says their whole format) */
+	const char *warn_default, *crit_default; /* -w, -c defaults for --help;
+				  * NULL: none */
+	const char *thr_arg;     /* -w, -c argument name in --help; NULL: RANGE */
+	const char *verbose_help; /* what -v, -vv, -vvv add; NULL: the
+				  * conversation checks' text */
+	const char *family_default; /* what happens without -4/-6; NULL:
+				  * "every address, in order" */
 	const struct opt_spec *extra; /* plugin-specific options, or NULL */
 	unsigned groups;         /* shared option groups (enum opts_group) */
 	const char *pw_long;     /* long name of -P; NULL: "password" */
 	const char *notes;       /* text after the option list, or NULL */
+	bool many_hosts;         /* -H may repeat and take comma lists, and
+				  * bare arguments are hosts too (as
+				  * check_icmp takes them): co->hosts */
 };
 
 /* The shared options after parsing. */
@@ -75,7 +86,13 @@ struct common_opts {
 	struct tls_opts tls;       /* OPTS_TLS */
 	struct secret_source pw;   /* OPTS_PASSWORD */
 	char dns_servers[OPTS_DNS_SERVERS_MAX]; /* OPTS_DNS: "A,B", "" none */
+	char **hosts;              /* many_hosts: every host given, in order
+				    * (host is the first); free with opts_free */
+	size_t nhosts;
 };
+
+/* Frees what opts_parse allocated in co (the host list). */
+void opts_free(struct common_opts *co);
 
 /* Called for each plugin-specific option (and -w/-c if raw_thresholds).
  * Returns 0, or -1 with a message in err. */
@@ -128,6 +145,14 @@ int opts_duration_ms(const char *text, const char *default_unit, int64_t max_ms,
  * "30,7" or "30" (then crit is -1: none).  Returns 0, or -1 with err. */
 int opts_days_pair(const char *text, double *warn, double *crit, char *err,
 		   size_t errlen);
+
+/* "A,B": two values of a pair, as check_icmp's -w 200ms,40% (a round trip
+ * and a loss) or --jitter 20,40 (a warning and a critical value): A of kind
+ * ka (a bare number in unit ua), B of kind kb in unit ub, each in its base
+ * unit.  Either may be left out ("200", "200,", ",40%"): it is then NaN.
+ * Returns 0, or -1 with a message naming the bad text in err. */
+int opts_pair(const char *text, enum unit_kind ka, const char *ua, enum unit_kind kb,
+	      const char *ub, double *a, double *b, char *err, size_t errlen);
 
 /* -t SECONDS[:STATE]: SECONDS as opts_duration_ms with unit s, STATE a
  * state name or number. */

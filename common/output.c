@@ -52,6 +52,13 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* True for a byte put_text writes as it is in every mode. */
+static bool plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '|' && c != '=' && c != '\'' && c != '"' &&
+	       c != '\\';
+}
+
 /* Writes text so that it is safe in the given place. */
 static void put_text(FILE *out, const char *text, enum text_mode mode)
 {
@@ -59,7 +66,16 @@ static void put_text(FILE *out, const char *text, enum text_mode mode)
 
 	while (*s != '\0') {
 		unsigned char c = *s;
-		size_t n;
+		size_t n = 0;
+
+		/* Runs of ordinary characters go out in one piece. */
+		while (plain_byte(s[n]))
+			n++;
+		if (n > 0) {
+			fwrite(s, 1, n, out);
+			s += n;
+			continue;
+		}
 
 		if (c >= 0x80) {
 			n = utf8_len(s);
@@ -122,7 +138,10 @@ static void put_perf_item(FILE *out, const struct result_perf_item *it)
 		put_text(out, it->label, TEXT_LABEL);
 	}
 	number_format(it->value, num, sizeof(num));
-	fprintf(out, "=%s%s", num, isfinite(it->value) ? it->uom : "");
+	fputc('=', out);
+	fputs(num, out);
+	if (isfinite(it->value))
+		fputs(it->uom, out);
 
 	fields[0] = it->has_warn ? it->warn : "";
 	fields[1] = it->has_crit ? it->crit : "";
@@ -133,8 +152,10 @@ static void put_perf_item(FILE *out, const struct result_perf_item *it)
 	for (int i = 0; i < 4; i++)
 		if (fields[i][0] != '\0')
 			last = i;
-	for (int i = 0; i <= last; i++)
-		fprintf(out, ";%s", fields[i]);
+	for (int i = 0; i <= last; i++) {
+		fputc(';', out);
+		fputs(fields[i], out);
+	}
 }
 
 int output_perfdata(const struct result *res, FILE *out)

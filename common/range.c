@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,70 @@ bool range_alert(const struct range *r, double value)
 	return r->inside ? in : !in;
 }
 
+/* A whole number in decimal, as snprintf would write it. */
+static int format_integer(long long v, char *buf, size_t len)
+{
+	char digits[24];
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	size_t n = 0, k;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		digits[n++] = '-';
+	if (len == 0)
+		return (int)n;
+	k = n < len ? n : len - 1;
+	for (size_t i = 0; i < k; i++)
+		buf[i] = digits[n - 1 - i];
+	buf[k] = '\0';
+	return (int)n;
+}
+
+/* v with prec decimals, trailing zeros dropped, without printf: the
+ * scaled value rounded to an integer whose digits are written out.  Only
+ * where that is exact: -1 when the scaled value is too large for a double
+ * to hold every integer, or so close to a tie (x.5) that the scaling's own
+ * rounding could tip it; %f decides those. */
+static int format_fixed(double v, int prec, char *buf, size_t len)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+				      1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17 };
+	double a = fabs(v), scaled, part;
+	uint64_t u, whole, frac, unit;
+	char text[48], *p = text + sizeof(text);
+	int digits = prec;
+
+	if (prec < 0 || prec >= (int)(sizeof(p10) / sizeof(p10[0])))
+		return -1;
+	scaled = a * p10[prec];
+	part = scaled - floor(scaled);
+	if (scaled >= 9007199254740992.0 || fabs(part - 0.5) < 1e-6)
+		return -1;
+	u = (uint64_t)llround(scaled);
+	unit = (uint64_t)p10[prec];
+	whole = u / unit;
+	frac = u % unit;
+	while (digits > 0 && frac % 10 == 0) { /* trailing zeros go */
+		frac /= 10;
+		digits--;
+	}
+	*--p = '\0';
+	for (int i = 0; i < digits; i++, frac /= 10)
+		*--p = (char)('0' + frac % 10);
+	if (digits > 0)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + whole % 10);
+		whole /= 10;
+	} while (whole > 0);
+	if (v < 0 && u > 0)
+		*--p = '-';
+	return snprintf(buf, len, "%s", p);
+}
+
 int number_format(double v, char *buf, size_t len)
 {
 	double a = fabs(v);
@@ -208,11 +273,18 @@ int number_format(double v, char *buf, size_t len)
 
 	if (!isfinite(v))
 		return snprintf(buf, len, "U");
+	/* Whole numbers (0, 100, thresholds) skip the costly %f: perfdata of
+	 * 10,000 hosts has tens of thousands of them. */
+	if (a < 1e15 && v == trunc(v))
+		return format_integer((long long)v, buf, len);
 	if (a < 1 && a > 0) {
 		prec = 5 - (int)floor(log10(a));
 		if (prec > 30)
 			prec = 30;
 	}
+	n = format_fixed(v, prec, buf, len);
+	if (n >= 0)
+		return n;
 	n = snprintf(buf, len, "%.*f", prec, v);
 	if (n < 0 || (size_t)n >= len)
 		return n;

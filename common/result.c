@@ -8,6 +8,25 @@
 
 #include "range.h"
 
+/* A threshold written once: a check of many hosts gives every host the
+ * same -w and -c, and formatting them is most of its perfdata's cost. */
+#define THRESHOLD_MEMO 8
+struct threshold_memo {
+	struct range r;
+	double base;
+	const char *text; /* in the pool */
+};
+
+/* Perfdata strings (labels, thresholds) live in chunks that are freed
+ * together: 10,000 hosts have 60,000 labels, and a malloc each would cost
+ * more than the text. */
+#define POOL_CHUNK 65536
+struct pool_chunk {
+	struct pool_chunk *next;
+	size_t used, size;
+	char text[];
+};
+
 struct result {
 	char *service;
 	enum state state;
@@ -18,7 +37,34 @@ struct result {
 	size_t nlines, caplines;
 	struct result_perf_item *perf;
 	size_t nperf, capperf;
+	struct threshold_memo memo[THRESHOLD_MEMO]; /* recent threshold texts */
+	size_t nmemo, memo_next;
+	struct pool_chunk *pool;
 };
+
+/* A copy of n bytes of s and a NUL in res's pool; NULL when out of memory. */
+static const char *pool_copy(struct result *res, const char *s, size_t n)
+{
+	struct pool_chunk *c = res->pool;
+	char *p;
+
+	if (c == NULL || c->size - c->used < n + 1) {
+		size_t size = n + 1 > POOL_CHUNK ? n + 1 : POOL_CHUNK;
+
+		c = malloc(sizeof(*c) + size);
+		if (c == NULL)
+			return NULL;
+		c->next = res->pool;
+		c->used = 0;
+		c->size = size;
+		res->pool = c;
+	}
+	p = c->text + c->used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	c->used += n + 1;
+	return p;
+}
 
 static const char *const state_names[STATE_LAST] = {
 	[STATE_OK] = "OK",
@@ -96,13 +142,22 @@ void result_free(struct result *res)
 		free(res->lines[i].text);
 		free(res->lines[i].brief);
 	}
-	for (size_t i = 0; i < res->nperf; i++)
-		free(res->perf[i].label);
+	while (res->pool) {
+		struct pool_chunk *next = res->pool->next;
+
+		free(res->pool);
+		res->pool = next;
+	}
 	free(res->lines);
 	free(res->perf);
 	free(res->summary);
 	free(res->service);
 	free(res);
+}
+
+void result_set_state(struct result *res, enum state s)
+{
+	res->state = (unsigned)s < STATE_LAST ? s : STATE_UNKNOWN;
 }
 
 void result_raise(struct result *res, enum state s)
@@ -248,6 +303,58 @@ const char *result_problems(const struct result *res, size_t max, char *buf, siz
 	return buf;
 }
 
+size_t result_count(const struct result *res, enum state s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < res->nlines; i++)
+		n += res->lines[i].level == 0 && !res->lines[i].note && res->lines[i].state == s;
+	return n;
+}
+
+void result_text_put(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
+const char *result_problems_by_state(const struct result *res, size_t max, char *buf,
+				     size_t len)
+{
+	size_t used = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t o = 0; o < RESULT_NORDER && result_display_order[o] != STATE_OK; o++) {
+		enum state s = result_display_order[o];
+		size_t shown = 0, n = result_count(res, s);
+
+		if (n == 0)
+			continue;
+		result_text_put(buf, len, &used, "%s%s: ", used ? "; " : "", state_name(s));
+		for (size_t i = 0; i < res->nlines && shown < max; i++) {
+			const struct result_line *l = &res->lines[i];
+
+			if (l->level != 0 || l->note || l->state != s)
+				continue;
+			result_text_put(buf, len, &used, "%s%s", shown ? ", " : "",
+					l->brief ? l->brief : l->text);
+			shown++;
+		}
+		if (n > shown)
+			result_text_put(buf, len, &used, "%s(and %zu more)", shown ? " " : "",
+					n - shown);
+	}
+	return buf;
+}
+
 /* The size of one `uom` in the base unit; 0 for a unit perfdata may not
  * carry. */
 static double uom_base(const char *uom)
@@ -260,13 +367,36 @@ static double uom_base(const char *uom)
 
 /* Writes a threshold range in the item's unit: ranges are held in seconds
  * and bytes, a "ms" item wants its thresholds in milliseconds. */
-static void threshold_text(const struct range *r, double base, char *buf, size_t len)
+/* The text of a threshold range in the item's unit (ranges are held in
+ * seconds and bytes, a "ms" item wants milliseconds), from the pool. */
+static const char *threshold_text(struct result *res, const struct range *r, double base)
 {
 	struct range scaled = *r;
+	struct threshold_memo *m;
+	char buf[128];
+	const char *text;
 
+	for (size_t i = 0; i < res->nmemo; i++) {
+		m = &res->memo[i];
+		if (m->base == base && m->r.start == r->start && m->r.end == r->end &&
+		    m->r.start_inf == r->start_inf && m->r.end_inf == r->end_inf &&
+		    m->r.inside == r->inside)
+			return m->text;
+	}
 	scaled.start /= base;
 	scaled.end /= base;
-	range_format(&scaled, buf, len);
+	range_format(&scaled, buf, sizeof(buf));
+	text = pool_copy(res, buf, strlen(buf));
+	if (text == NULL)
+		return NULL;
+	m = &res->memo[res->memo_next];
+	res->memo_next = (res->memo_next + 1) % THRESHOLD_MEMO;
+	if (res->nmemo < THRESHOLD_MEMO)
+		res->nmemo++;
+	m->r = *r;
+	m->base = base;
+	m->text = text;
+	return text;
 }
 
 void result_perf(struct result *res, const struct perf *p)
@@ -285,20 +415,16 @@ void result_perf(struct result *res, const struct perf *p)
 	}
 	it = &res->perf[res->nperf];
 	memset(it, 0, sizeof(*it));
-	it->label = strdup(p->label);
-	if (it->label == NULL) {
+	it->label = pool_copy(res, p->label, strlen(p->label));
+	it->value = p->value;
+	strncpy(it->uom, uom, sizeof(it->uom) - 1); /* the units are short */
+	it->has_warn = p->warn != NULL;
+	it->has_crit = p->crit != NULL;
+	it->warn = it->has_warn ? threshold_text(res, p->warn, base) : "";
+	it->crit = it->has_crit ? threshold_text(res, p->crit, base) : "";
+	if (it->label == NULL || it->warn == NULL || it->crit == NULL) {
 		res->oom = true;
 		return;
-	}
-	it->value = p->value;
-	snprintf(it->uom, sizeof(it->uom), "%s", uom);
-	if (p->warn != NULL) {
-		it->has_warn = true;
-		threshold_text(p->warn, base, it->warn, sizeof(it->warn));
-	}
-	if (p->crit != NULL) {
-		it->has_crit = true;
-		threshold_text(p->crit, base, it->crit, sizeof(it->crit));
 	}
 	it->min = p->min;
 	it->max = p->max;

@@ -35,6 +35,10 @@ void result_free(struct result *res);
 /* Raises the overall state to `s` if `s` is worse. */
 void result_raise(struct result *res, enum state s);
 
+/* Sets the overall state, also to a better one: for a check whose verdict
+ * is not the worst of its parts (check_icmp -m: enough hosts are up). */
+void result_set_state(struct result *res, enum state s);
+
 /* Sets the summary of the status line (replaces any earlier one). */
 void result_summary(struct result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -63,6 +67,20 @@ void result_note(struct result *res, const char *fmt, ...)
  * "; "; at most `max` of them, then "(and N more)".  "" when every
  * sub-result is OK.  Returns buf. */
 const char *result_problems(const struct result *res, size_t max, char *buf, size_t len);
+
+/* Appends printf-style text to buf at *used, never past len (buf stays
+ * terminated), and advances *used: for building a line in pieces. */
+void result_text_put(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* How many sub-results are in state s ("498 of 500 hosts OK"). */
+size_t result_count(const struct result *res, enum state s);
+
+/* The problems grouped by state, worst first, at most max of each state:
+ * "CRITICAL: a (100% lost), b (100% lost) (and 3 more); WARNING: c (rta
+ * 250 ms)"; "" when every sub-result is OK.  Returns buf. */
+const char *result_problems_by_state(const struct result *res, size_t max, char *buf,
+				     size_t len);
 
 /* One perfdata item.  Values are in the unit `uom` names (perfdata
  * guidelines: "", s, ms, us, %, B, KB, MB, GB, TB, c); NaN for a value that
@@ -103,11 +121,11 @@ size_t result_nlines(const struct result *res);
 const struct result_line *result_line(const struct result *res, size_t i);
 
 struct result_perf_item {
-	char *label;
+	const char *label;
 	double value;
 	char uom[4];
 	bool has_warn, has_crit;
-	char warn[64], crit[64]; /* in range syntax, base unit */
+	const char *warn, *crit; /* in range syntax, in uom; "" when none */
 	double min, max;
 };
 size_t result_nperf(const struct result *res);

@@ -11,6 +11,9 @@
 #   expect_out RE        some line of stdout must match RE
 #   expect_no_out RE     no line of stdout may match RE
 #   expect_perf_labels L...  perfdata labels, exactly these, in this order
+#   perf_value LABEL     prints the value of perfdata LABEL with its unit
+#                        (0.52ms, 0%, U); fails when there is no such label
+#   expect_perf_value LABEL RE   that value must match the extended regex RE
 #   need_root, need_lab, need_cmd CMD   skip (exit 77) with a reason
 #   skip REASON          skip this test
 #   fail MESSAGE         fail this test
@@ -103,8 +106,20 @@ expect_no_out() {
 }
 
 # Labels of the perfdata on the status line, one per line, unquoted.
-perf_labels() {
-	local rest=$perf label
+perf_labels() { perf_pairs | cut -f1; }
+
+expect_perf_labels() {
+	local want got
+	want=$(printf '%s\n' "$@")
+	got=$(perf_labels)
+	[ "$want" = "$got" ] && return 0
+	complain "perfdata labels differ: want [${want//$'\n'/ }] got [${got//$'\n'/ }]"; show_run; return 1
+}
+
+# "label<TAB>value" lines of the perfdata on the status line (labels
+# unquoted, values with their unit, without thresholds).
+perf_pairs() {
+	local rest=$perf label value
 	while [ -n "$rest" ]; do
 		rest=${rest# }
 		if [[ $rest == "'"* ]]; then
@@ -119,16 +134,23 @@ perf_labels() {
 			label=${rest%%=*}
 			rest=${rest#"$label"}
 		fi
-		printf '%s\n' "$label"
-		rest=${rest#*=}
+		rest=${rest#=}
+		value=${rest%%[; ]*}
+		printf '%s\t%s\n' "$label" "$value"
 		[[ $rest == *' '* ]] && rest=${rest#* } || rest=
 	done
 }
 
-expect_perf_labels() {
-	local want got
-	want=$(printf '%s\n' "$@")
-	got=$(perf_labels)
-	[ "$want" = "$got" ] && return 0
-	complain "perfdata labels differ: want [${want//$'\n'/ }] got [${got//$'\n'/ }]"; show_run; return 1
+perf_value() {
+	local pairs
+	pairs=$(perf_pairs | awk -F '\t' -v l="$1" '$1 == l { print $2; found = 1; exit } END { exit !found }') ||
+		{ complain "no perfdata label '$1'"; show_run; return 1; }
+	printf '%s\n' "$pairs"
+}
+
+expect_perf_value() {
+	local v
+	v=$(perf_value "$1") || return 1
+	[[ $v =~ $2 ]] && return 0
+	complain "perfdata '$1' is '$v', which does not match /$2/"; show_run; return 1
 }

@@ -295,3 +295,84 @@ test_netlab_refuses_bad_use() {
 		! ip netns list | grep -q "^nclab-$NETLAB_ID-" || fail "netlab up $bad left namespaces"
 	done
 }
+
+test_mtu_makes_the_router_answer_fragmentation_needed() {
+	lab_up --routers 3 --mtu 2,1400
+	[ "${NET_MTU2:-}" = 1400 ] || fail "NET_MTU2=${NET_MTU2:-} for --mtu 2,1400"
+	# both ends of the link beyond router 2
+	ip -n "nclab-$NETLAB_ID-r2" link show right | grep -q ' mtu 1400 ' || fail "r2 right: not mtu 1400"
+	ip -n "nclab-$NETLAB_ID-r3" link show left | grep -q ' mtu 1400 ' || fail "r3 left: not mtu 1400"
+	ip -n "nclab-$NETLAB_ID-r2" link show left | grep -q ' mtu 1500 ' || fail "r2 left changed too"
+	# 1500-byte packets with Don't Fragment: router 2 names the MTU
+	set +e
+	out=$(in_src ping -4 -n -c 1 -W 1 -M do -s 1472 "$NET_DST4" 2>&1)
+	set -e
+	grep -q "^From $NET_ROUTER2_4 .*Frag needed and DF set (mtu = 1400)" <<<"$out" ||
+		{ complain "IPv4: no fragmentation needed from router 2"; printf '%s\n' "$out" >&2; return 1; }
+	set +e
+	out=$(in_src ping -6 -n -c 1 -W 1 -M do -s 1452 "$NET_DST6" 2>&1)
+	set -e
+	grep -q "^From $NET_ROUTER2_6 .*Packet too big: mtu=1400" <<<"$out" ||
+		{ complain "IPv6: no packet too big from router 2"; printf '%s\n' "$out" >&2; return 1; }
+	# exactly 1400 bytes pass
+	pings -4 "$NET_DST4" 2
+	[ "$(received)" = 2 ] || fail "IPv4: small packets lost: $out"
+	set +e
+	out=$(in_src ping -4 -n -c 1 -W 1 -M do -s 1372 "$NET_DST4" 2>&1)
+	set -e
+	[ "$(received)" = 1 ] || fail "IPv4: a 1400-byte packet did not pass: $out"
+}
+
+test_mtu_refuses_bad_use() {
+	need_root
+	trap '"$NETLAB" down >/dev/null 2>&1 || true' EXIT
+	local bad
+	for bad in "--mtu 4,1400" "--mtu 0,1400" "--mtu 2,67" "--mtu 2,65536" "--mtu 2" "--mtu x,1400" \
+		"--mtu 2,1400 --mtu 2,1300"; do
+		# shellcheck disable=SC2086
+		run "$NETLAB" up --routers 3 $bad
+		[ "$rc" != 0 ] || fail "netlab up $bad was accepted"
+		! ip netns list | grep -q "^nclab-$NETLAB_ID-" || fail "netlab up $bad left namespaces"
+	done
+}
+
+test_responder_truncates_and_logs_what_it_did() {
+	lab_up --routers 1 --responder delay=10,trunc=100
+	[ -n "$NET_RESPONDER_EVENTS" ] && [ -f "$NET_RESPONDER_EVENTS" ] || fail "no NET_RESPONDER_EVENTS file"
+	local fam dst n
+	for fam in 4 6; do
+		dst=NET_DST$fam
+		pings "-$fam" "${!dst}" 3 0.1
+		n=$(grep -c 'truncated' <<<"$out" || true)
+		[ "$n" = 3 ] || { complain "IPv$fam: $n truncated replies of 3"; printf '%s\n' "$out" >&2; return 1; }
+	done
+	# one send line per reply: half the 56 data bytes kept, the delay
+	# applied at least the one asked for
+	local ev
+	for i in $(seq 1 50); do
+		[ "$(grep -c '^ev=send ' "$NET_RESPONDER_EVENTS")" -ge 6 ] && break
+		sleep 0.1
+	done
+	ev=$(cat "$NET_RESPONDER_EVENTS")
+	for fam in 4 6; do
+		n=$(grep -cE "^ev=send fam=$fam from=[^ ]+ to=[^ ]+ id=[0-9]+ seq=[0-9]+ bytes=36 copy=0 planned_ms=10\.000 delay_ms=[0-9.]+ damage=trunc$" <<<"$ev" || true)
+		[ "$n" = 3 ] || { complain "IPv$fam: $n matching event lines, want 3"; printf '%s\n' "$ev" >&2; return 1; }
+	done
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^delay_ms=/) { split($i, a, "="); if (a[2] < 10) exit 1 } }' <<<"$ev" ||
+		fail "a reply left before its 10 ms: $ev"
+}
+
+test_responder_logs_its_losses() {
+	lab_up --routers 1 --responder loss=50,seed=7
+	pings -4 "$NET_DST4" 20 0.02
+	local got i drops sends
+	got=$(received)
+	for i in $(seq 1 50); do
+		drops=$(grep -c '^ev=drop why=loss fam=4 ' "$NET_RESPONDER_EVENTS" || true)
+		sends=$(grep -c '^ev=send fam=4 .* copy=0 ' "$NET_RESPONDER_EVENTS" || true)
+		[ $((drops + sends)) -ge 20 ] && break
+		sleep 0.1
+	done
+	[ $((drops + sends)) = 20 ] || fail "$drops drops and $sends replies logged for 20 requests"
+	[ "$sends" = "$got" ] || fail "ping received $got replies, the responder logged $sends"
+}

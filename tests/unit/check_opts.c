@@ -1,4 +1,6 @@
-/* opts: shared options, strict numbers, help, version and usage errors. */
+/* opts: shared options, strict numbers, help, version and usage errors;
+ * value pairs, many hosts and raw thresholds (check_icmp_rtt). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -542,6 +544,347 @@ START_TEST(test_usage_error_format)
 }
 END_TEST
 
+/* ---- value pairs (check_icmp's -w RTA,PL%) -------------------------------- */
+
+static const struct pair_case {
+	const char *text;
+	enum unit_kind ka, kb;
+	const char *ua, *ub;
+	int rc;
+	double a, b;       /* NaN: left out */
+	const char *err;   /* rc -1: the message names this */
+} pair_cases[] = {
+	{ "200,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0.2, 40, NULL },
+	{ "200ms,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0.2, 40, NULL },
+	{ "0.2s,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0.2, 40, NULL },
+	{ "200,40", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0.2, 40, NULL },
+	{ "1.5s,0%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 1.5, 0, NULL },
+	{ "0,0", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0, 0, NULL },
+	{ "200", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0.2, NAN, NULL },
+	{ "200,", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, 0.2, NAN, NULL },
+	{ ",40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, 0, NAN, 40, NULL },
+	{ "20,40", UNIT_TIME, UNIT_TIME, "ms", "ms", 0, 0.02, 0.04, NULL }, /* --jitter */
+	{ "3.5,3", UNIT_NONE, UNIT_NONE, NULL, NULL, 0, 3.5, 3, NULL },     /* --mos */
+	{ ",", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "',' is not a pair" },
+	{ "", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'' is not a pair" },
+	{ "a,b", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'a' is not a number" },
+	{ "200,b", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'b' is not a number" },
+	{ "1,2,3", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'1,2,3' is not a pair" },
+	{ "200,,40", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'200,,40' is not a pair" },
+	{ ",,", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "is not a pair" },
+	{ "-200,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'-200' is negative" },
+	{ "200,-5%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "'-5%' is negative" },
+	{ "200,40s", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "unknown unit 's'" },
+	{ "200x,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "unknown unit 'x'" },
+	{ " 200,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "is not a number" },
+	{ "200 ,40%", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "200 " },
+	{ "3.5ms,3", UNIT_NONE, UNIT_NONE, NULL, NULL, -1, 0, 0, "unknown unit 'ms'" },
+	{ "1e3,40", UNIT_TIME, UNIT_PERCENT, "ms", NULL, -1, 0, 0, "1e3" },
+};
+
+START_TEST(test_opts_pair)
+{
+	const struct pair_case *c = &pair_cases[_i];
+	double a = -7, b = -7;
+	char err[256] = "";
+	int rc = opts_pair(c->text, c->ka, c->ua, c->kb, c->ub, &a, &b, err, sizeof(err));
+
+	ck_assert_msg(rc == c->rc, "opts_pair('%s') = %d (%s)", c->text, rc, err);
+	if (rc == 0) {
+		ck_assert_msg(isnan(c->a) ? isnan(a) : fabs(a - c->a) < 1e-12, "'%s': a = %g", c->text, a);
+		ck_assert_msg(isnan(c->b) ? isnan(b) : fabs(b - c->b) < 1e-12, "'%s': b = %g", c->text, b);
+	} else {
+		ck_assert_msg(strstr(err, c->err) != NULL, "'%s': message '%s' lacks '%s'", c->text,
+			      err, c->err);
+	}
+}
+END_TEST
+
+/* ---- many hosts (check_icmp's -H a,b -H c d e) ------------------------------ */
+
+struct raw_seen {
+	const char *w, *c;
+};
+
+static int raw_handler(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+	struct raw_seen *s = ctx;
+
+	(void)err;
+	(void)errlen;
+	if (key == 'w')
+		s->w = arg;
+	else if (key == 'c')
+		s->c = arg;
+	else
+		return -1;
+	return 0;
+}
+
+static const struct plugin_info many = {
+	.name = "check_many", .service = "MANY", .purpose = "Many hosts.",
+	.usage = "-H HOST[,HOST...] [HOST...] [options]", .host_help = "Hosts to ping.",
+	.thr_what = "RTA,PL% (round trip average, packet loss; either may be left out)",
+	.thr_kind = UNIT_TIME, .thr_unit = "ms", .raw_thresholds = true,
+	.warn_default = "200ms,40%", .crit_default = "500ms,80%", .many_hosts = true,
+};
+
+static int parse_many(const struct plugin_info *pi, const char *const *args,
+		      struct common_opts *co, struct raw_seen *seen, char **text)
+{
+	char *argv[32];
+	int argc = 0, rc;
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+
+	argv[argc++] = (char *)pi->name;
+	while (*args != NULL)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	rc = opts_parse(pi, co, argc, argv, raw_handler, seen, f);
+	fclose(f);
+	return rc;
+}
+
+static const struct hosts_case {
+	const char *args[8];
+	const char *hosts[6]; /* in order; hosts[0] NULL: refused */
+	const char *err;      /* refused: the first line names this */
+} hosts_cases[] = {
+	{ { "-H", "a.test" }, { "a.test" }, NULL },
+	{ { "-H", "a.test", "-H", "b.test" }, { "a.test", "b.test" }, NULL },
+	{ { "-H", "a,b,c" }, { "a", "b", "c" }, NULL },
+	{ { "-H", "a,b", "--hostname", "c", "-Hd" }, { "a", "b", "c", "d" }, NULL },
+	{ { "a.test", "b.test" }, { "a.test", "b.test" }, NULL },
+	{ { "a,b", "c" }, { "a", "b", "c" }, NULL },
+	{ { "-H", "a", "-H", "b", "c", "d" }, { "a", "b", "c", "d" }, NULL },
+	{ { "-H", "::1,192.0.2.1", "2001:db8::1" }, { "::1", "192.0.2.1", "2001:db8::1" }, NULL },
+	{ { "-H", "a", "-v", "--", "-b" }, { "a", "-b" }, NULL },
+	{ { "-H", "a", "-H", "a" }, { "a", "a" }, NULL }, /* kept as given */
+	{ { "-H", "" }, { NULL }, "-H: '' is not a host name or address" },
+	{ { "-H", "a,,b" }, { NULL }, "-H: '' is not a host name or address" },
+	{ { "-H", "a," }, { NULL }, "-H: '' is not a host name or address" },
+	{ { "-H", ",a" }, { NULL }, "-H: '' is not a host name or address" },
+	{ { "-H", "a,b c" }, { NULL }, "-H: 'b c' is not a host name or address" },
+	{ { "-H", "a\tb" }, { NULL }, "is not a host name or address" },
+	{ { "-H", "a", "b c" }, { NULL }, "'b c' is not a host name or address" },
+	{ { "-H", "a", "" }, { NULL }, "'' is not a host name or address" },
+	{ { "-H", "a", "x,,y" }, { NULL }, "'' is not a host name or address" },
+};
+
+START_TEST(test_many_hosts)
+{
+	const struct hosts_case *c = &hosts_cases[_i];
+	struct common_opts co;
+	struct raw_seen seen = { 0 };
+	char *text;
+	size_t n = 0;
+	int rc = parse_many(&many, c->args, &co, &seen, &text);
+
+	if (c->hosts[0] == NULL) {
+		ck_assert_msg(rc == 3, "rc %d", rc);
+		ck_assert_msg(strstr(text, c->err) != NULL && strchr(text, '\n') > strstr(text, c->err),
+			      "first line lacks '%s': %s", c->err, text);
+		ck_assert_ptr_null(co.hosts); /* freed on the way out */
+		ck_assert_uint_eq(co.nhosts, 0);
+		free(text);
+		return;
+	}
+	ck_assert_msg(rc == -1, "rc %d: %s", rc, text);
+	ck_assert_str_eq(text, "");
+	while (n < 6 && c->hosts[n] != NULL)
+		n++;
+	ck_assert_uint_eq(co.nhosts, n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(co.hosts[i], c->hosts[i]);
+	ck_assert_ptr_eq(co.host, co.hosts[0]);
+	opts_free(&co);
+	ck_assert_ptr_null(co.hosts);
+	ck_assert_uint_eq(co.nhosts, 0);
+	opts_free(&co); /* twice is harmless */
+	free(text);
+}
+END_TEST
+
+/* -H and bare hosts mixed: every one is kept, each once (getopt takes the
+ * options first, as check_icmp does, so -H's come before the bare ones). */
+START_TEST(test_many_hosts_mixed)
+{
+	static const char *const want[] = { "a", "b", "c", "d", "e" };
+	struct common_opts co;
+	struct raw_seen seen = { 0 };
+	char *text;
+	bool found[5] = { false };
+
+	ck_assert_int_eq(parse_many(&many, ARGS("c", "-H", "a,b", "d", "-v", "-H", "e"), &co, &seen,
+				    &text), -1);
+	ck_assert_uint_eq(co.nhosts, 5);
+	for (size_t i = 0; i < co.nhosts; i++)
+		for (int j = 0; j < 5; j++)
+			if (strcmp(co.hosts[i], want[j]) == 0) {
+				ck_assert_msg(!found[j], "'%s' twice", want[j]);
+				found[j] = true;
+			}
+	for (int j = 0; j < 5; j++)
+		ck_assert_msg(found[j], "'%s' missing", want[j]);
+	ck_assert_int_eq(co.verbose, 1);
+	ck_assert_ptr_eq(co.host, co.hosts[0]);
+	opts_free(&co);
+	free(text);
+}
+END_TEST
+
+/* Nothing given: no hosts, no host; a second parse starts afresh (the
+ * caller frees the first's hosts). */
+START_TEST(test_many_hosts_none)
+{
+	struct common_opts co;
+	struct raw_seen seen = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse_many(&many, ARGS("-v"), &co, &seen, &text), -1);
+	ck_assert_ptr_null(co.host);
+	ck_assert_ptr_null(co.hosts);
+	ck_assert_uint_eq(co.nhosts, 0);
+	opts_free(&co);
+	free(text);
+	ck_assert_int_eq(parse_many(&many, ARGS("-H", "x,y"), &co, &seen, &text), -1);
+	ck_assert_uint_eq(co.nhosts, 2);
+	opts_free(&co);
+	free(text);
+	ck_assert_int_eq(parse_many(&many, ARGS("z"), &co, &seen, &text), -1);
+	ck_assert_uint_eq(co.nhosts, 1);
+	ck_assert_str_eq(co.host, "z");
+	opts_free(&co);
+	free(text);
+}
+END_TEST
+
+/* Without many_hosts a bare argument is refused, -H takes one host (a
+ * comma is part of it) and co->hosts stays empty. */
+START_TEST(test_one_host_only)
+{
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse(ARGS("-H", "a", "b"), &co, &s, &text), 3);
+	ck_assert_ptr_nonnull(strstr(text, "unexpected argument 'b'"));
+	free(text);
+	ck_assert_int_eq(parse(ARGS("b"), &co, &s, &text), 3);
+	ck_assert_ptr_nonnull(strstr(text, "unexpected argument 'b'"));
+	free(text);
+	ck_assert_int_eq(parse(ARGS("-H", "a", "-H", "b"), &co, &s, &text), -1);
+	ck_assert_str_eq(co.host, "b"); /* the last -H */
+	ck_assert_ptr_null(co.hosts);
+	ck_assert_uint_eq(co.nhosts, 0);
+	free(text);
+}
+END_TEST
+
+/* Copies text with each "\n    " (a wrapped help line) made one space. */
+static char *unwrapped(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+	char prev = '\0';
+
+	while (*text) {
+		if (strncmp(text, "\n    ", 5) == 0 && text[5] != ' ' && text[5] != '\0' &&
+		    prev != '\n' && prev != '\0') {
+			*o++ = prev = ' ';
+			text += 5;
+			continue;
+		}
+		*o++ = prev = *text++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Raw thresholds: -w/-c go to the handler as written, --help says what
+ * they are and their defaults, and not the range syntax. */
+START_TEST(test_raw_thresholds)
+{
+	struct common_opts co;
+	struct raw_seen seen = { 0 };
+	char *text, *flat;
+
+	ck_assert_int_eq(parse_many(&many, ARGS("-H", "h", "-w", "100,20%", "--critical=,90%"), &co,
+				    &seen, &text), -1);
+	ck_assert_str_eq(seen.w, "100,20%");
+	ck_assert_str_eq(seen.c, ",90%");
+	ck_assert(!co.has_warn && !co.has_crit);
+	opts_free(&co);
+	free(text);
+
+	ck_assert_int_eq(parse_many(&many, ARGS("--help"), &co, &seen, &text), 0);
+	flat = unwrapped(text);
+	ck_assert_ptr_nonnull(strstr(text, "\n -w, --warning=RANGE\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n -c, --critical=RANGE\n"));
+	ck_assert_msg(strstr(flat, "Warning thresholds: RTA,PL% (round trip average, packet loss; "
+				   "either may be left out). (default: 200ms,40%)\n") != NULL,
+		      "help: %s", text);
+	ck_assert_msg(strstr(flat, "Critical thresholds: RTA,PL% (round trip average, packet loss; "
+				   "either may be left out). (default: 500ms,80%)\n") != NULL,
+		      "help: %s", text);
+	ck_assert_ptr_null(strstr(text, "Ranges (-w, -c)"));
+	ck_assert_ptr_null(strstr(text, "a bare number is in"));
+	for (const char *l = text; l != NULL; l = strchr(l, '\n')) {
+		const char *eol;
+
+		l += *l == '\n';
+		eol = strchr(l, '\n');
+		ck_assert_msg(eol == NULL || eol - l <= 79, "help line over 79 columns: %.*s",
+			      (int)(eol - l), l);
+	}
+	free(flat);
+	free(text);
+}
+END_TEST
+
+/* thr_arg names the argument of -w/-c in --help (a pair is no RANGE). */
+START_TEST(test_thr_arg_in_help)
+{
+	struct plugin_info named = many;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	named.thr_arg = "RTA,PL%";
+	opts_help(&named, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "\n -w, --warning=RTA,PL%\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n -c, --critical=RTA,PL%\n"));
+	ck_assert_ptr_null(strstr(text, "RANGE"));
+	free(text);
+}
+END_TEST
+
+/* Defaults of -w/-c are shown for range thresholds too. */
+START_TEST(test_threshold_defaults_in_help)
+{
+	static const struct plugin_info with_defaults = {
+		.name = "check_def", .service = "DEF", .purpose = "Defaults.", .usage = "[options]",
+		.thr_what = "the total time", .thr_kind = UNIT_TIME, .thr_unit = "s",
+		.warn_default = "2", .crit_default = "5",
+	};
+	char *text = NULL, *flat;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	opts_help(&with_defaults, f);
+	fclose(f);
+	flat = unwrapped(text);
+	ck_assert_msg(strstr(flat, "Warning range for the total time (a bare number is in s). "
+				   "(default: 2)") != NULL, "help: %s", text);
+	ck_assert_msg(strstr(flat, "Critical range for the total time (a bare number is in s). "
+				   "(default: 5)") != NULL, "help: %s", text);
+	ck_assert_ptr_nonnull(strstr(text, "Ranges (-w, -c)"));
+	free(flat);
+	free(text);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *opts_suite(void)
@@ -567,6 +910,14 @@ Suite *opts_suite(void)
 	tcase_add_test(tc, test_groups_too_many_servers);
 	tcase_add_test(tc, test_groups_help);
 	tcase_add_loop_test(tc, test_usage_error_format, 0, N(usage_fmt_cases));
+	tcase_add_loop_test(tc, test_opts_pair, 0, N(pair_cases));
+	tcase_add_loop_test(tc, test_many_hosts, 0, N(hosts_cases));
+	tcase_add_test(tc, test_many_hosts_mixed);
+	tcase_add_test(tc, test_many_hosts_none);
+	tcase_add_test(tc, test_one_host_only);
+	tcase_add_test(tc, test_raw_thresholds);
+	tcase_add_test(tc, test_thr_arg_in_help);
+	tcase_add_test(tc, test_threshold_defaults_in_help);
 	suite_add_tcase(s, tc);
 	return s;
 }

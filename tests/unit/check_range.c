@@ -1,5 +1,7 @@
 /* range: Nagios ranges and numbers with units, from tables. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "range.h"
@@ -224,6 +226,50 @@ START_TEST(test_number_format)
 }
 END_TEST
 
+/* number_format writes most values without printf; it must write exactly
+ * what "%.*f" with trailing zeros dropped writes (the reference below), for
+ * values over 16 orders of magnitude, ties (x.5 in the last digit) among
+ * them. */
+static void reference_format(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+	int prec = a < 1 && a > 0 ? 5 - (int)floor(log10(a)) : 6;
+	int n = snprintf(buf, len, "%.*f", prec > 30 ? 30 : prec, v);
+
+	if (strchr(buf, '.') != NULL) {
+		while (n > 0 && buf[n - 1] == '0')
+			buf[--n] = '\0';
+		if (n > 0 && buf[n - 1] == '.')
+			buf[--n] = '\0';
+	}
+	if (strcmp(buf, "-0") == 0)
+		snprintf(buf, len, "0");
+}
+
+START_TEST(test_number_format_agrees_with_printf)
+{
+	uint64_t x = 88172645463325252ULL; /* xorshift64: the same values every run */
+	char got[400], want[400];
+
+	for (int i = 0; i < 200000; i++) {
+		double mag, v;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		mag = pow(10, (double)(x % 1600) / 100 - 8); /* 1e-8 .. 1e8 */
+		v = mag * (double)(x >> 11) / 9007199254740992.0;
+		if (i % 3 == 0) /* on a 6-decimal grid, where the ties are */
+			v = round(v * 1e6) / 1e6 + 5e-7;
+		if (i % 2)
+			v = -v;
+		number_format(v, got, sizeof(got));
+		reference_format(v, want, sizeof(want));
+		ck_assert_msg(strcmp(got, want) == 0, "%.17g: %s, printf says %s", v, got, want);
+	}
+}
+END_TEST
+
 START_TEST(test_number_format_not_finite)
 {
 	char buf[16];
@@ -371,6 +417,7 @@ Suite *range_suite(void)
 	tcase_add_loop_test(tc, test_range_alert, 0, N(alert_cases));
 	tcase_add_loop_test(tc, test_range_format, 0, N(fmt_cases));
 	tcase_add_loop_test(tc, test_number_format, 0, N(num_cases));
+	tcase_add_test(tc, test_number_format_agrees_with_printf);
 	tcase_add_test(tc, test_number_format_not_finite);
 	tcase_add_loop_test(tc, test_range_state, 0, N(state_cases));
 	tcase_add_loop_test(tc, test_unit_parse, 0, N(unit_cases));

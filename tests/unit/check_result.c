@@ -1,4 +1,5 @@
-/* result: states, worst-of, sub-results, details, perfdata items. */
+/* result: states, worst-of, sub-results, details, perfdata items; counts
+ * and problems per state, and a verdict set apart from the worst-of. */
 #include <math.h>
 #include <string.h>
 
@@ -227,6 +228,178 @@ START_TEST(test_result_note)
 }
 END_TEST
 
+/* ---- hosts counted per state (check_icmp_rtt: "498 of 500 hosts OK") ---- */
+
+/* Sub-results of a table row: state, text, brief. */
+struct sub {
+	enum state s;
+	const char *text, *brief;
+};
+
+static struct result *with_subs(const struct sub *subs, size_t n)
+{
+	struct result *res = result_new("X");
+
+	ck_assert_ptr_nonnull(res);
+	result_note(res, "a note is no sub-result");
+	result_detail(res, 1, "nor is a detail");
+	result_detail(res, 2, "at any level");
+	for (size_t i = 0; i < n && subs[i].text != NULL; i++)
+		result_sub_brief(res, subs[i].s, subs[i].brief, "%s", subs[i].text);
+	result_note(res, "a note after them");
+	return res;
+}
+
+static const struct count_case {
+	struct sub subs[8];
+	size_t want[STATE_LAST]; /* OK, WARNING, CRITICAL, UNKNOWN */
+} count_cases[] = {
+	{ { { 0 } }, { 0, 0, 0, 0 } },
+	{ { { STATE_OK, "a", NULL } }, { 1, 0, 0, 0 } },
+	{ { { STATE_OK, "a", NULL }, { STATE_CRITICAL, "b", "B" }, { STATE_OK, "c", NULL },
+	    { STATE_WARNING, "d", NULL }, { STATE_CRITICAL, "e", NULL },
+	    { STATE_UNKNOWN, "f", NULL }, { STATE_OK, "g", NULL } }, { 3, 1, 2, 1 } },
+	{ { { STATE_UNKNOWN, "a", NULL }, { STATE_UNKNOWN, "b", NULL } }, { 0, 0, 0, 2 } },
+};
+
+START_TEST(test_result_count)
+{
+	const struct count_case *c = &count_cases[_i];
+	struct result *res = with_subs(c->subs, 8);
+
+	for (int st = 0; st < STATE_LAST; st++)
+		ck_assert_msg(result_count(res, (enum state)st) == c->want[st], "%s: %zu, want %zu",
+			      state_name((enum state)st), result_count(res, (enum state)st),
+			      c->want[st]);
+	ck_assert_uint_eq(result_count(res, STATE_LAST), 0);
+	result_free(res);
+}
+END_TEST
+
+/* Grouped by state, worst first (CRITICAL, WARNING, UNKNOWN), in the order
+ * added within a state, brief texts where given, at most max of each state
+ * and then "(and N more)"; OK sub-results, notes and details never. */
+static const struct by_state_case {
+	struct sub subs[8];
+	size_t max;
+	const char *want;
+} by_state_cases[] = {
+	{ { { STATE_OK, "a", NULL }, { STATE_OK, "b", NULL } }, 3, "" },
+	{ { { 0 } }, 3, "" },
+	{ { { STATE_WARNING, "c (rta 250 ms)", NULL } }, 3, "WARNING: c (rta 250 ms)" },
+	/* the header's example */
+	{ { { STATE_CRITICAL, "a (100% lost)", NULL }, { STATE_WARNING, "c (rta 250 ms)", NULL },
+	    { STATE_CRITICAL, "b (100% lost)", NULL }, { STATE_CRITICAL, "x", NULL },
+	    { STATE_CRITICAL, "y", NULL }, { STATE_OK, "fine", NULL },
+	    { STATE_CRITICAL, "z", NULL } }, 2,
+	  "CRITICAL: a (100% lost), b (100% lost) (and 3 more); WARNING: c (rta 250 ms)" },
+	{ { { STATE_UNKNOWN, "u", NULL }, { STATE_WARNING, "w", NULL },
+	    { STATE_CRITICAL, "c", NULL } }, 3, "CRITICAL: c; WARNING: w; UNKNOWN: u" },
+	{ { { STATE_WARNING, "long text of w1", "w1" }, { STATE_WARNING, "w2", NULL },
+	    { STATE_OK, "ok", "never" } }, 5, "WARNING: w1, w2" },
+	/* the limit is per state */
+	{ { { STATE_WARNING, "w1", NULL }, { STATE_CRITICAL, "c1", NULL },
+	    { STATE_WARNING, "w2", NULL }, { STATE_CRITICAL, "c2", NULL },
+	    { STATE_UNKNOWN, "u1", NULL }, { STATE_UNKNOWN, "u2", NULL } }, 1,
+	  "CRITICAL: c1 (and 1 more); WARNING: w1 (and 1 more); UNKNOWN: u1 (and 1 more)" },
+	{ { { STATE_CRITICAL, "c1", NULL }, { STATE_CRITICAL, "c2", NULL } }, 2,
+	  "CRITICAL: c1, c2" },
+	{ { { STATE_CRITICAL, "c1", NULL }, { STATE_CRITICAL, "c2", NULL },
+	    { STATE_CRITICAL, "c3", NULL } }, 2, "CRITICAL: c1, c2 (and 1 more)" },
+};
+
+START_TEST(test_result_problems_by_state)
+{
+	const struct by_state_case *c = &by_state_cases[_i];
+	struct result *res = with_subs(c->subs, 8);
+	char buf[256];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_str_eq(result_problems_by_state(res, c->max, buf, sizeof(buf)), c->want);
+	result_free(res);
+}
+END_TEST
+
+/* A text that does not fit is cut where the buffer ends, terminated, and
+ * nothing is written past it; a zero-length buffer is not touched. */
+START_TEST(test_result_problems_by_state_cut)
+{
+	static const struct sub subs[] = {
+		{ STATE_CRITICAL, "a rather long problem", NULL }, { STATE_CRITICAL, "another", NULL },
+		{ STATE_WARNING, "w", NULL }, { 0, NULL, NULL },
+	};
+	static const char full[] = "CRITICAL: a rather long problem, another; WARNING: w";
+	struct result *res = with_subs(subs, 4);
+	char buf[64];
+
+	for (size_t len = 1; len <= sizeof(full) + 1; len++) {
+		memset(buf, '#', sizeof(buf));
+		result_problems_by_state(res, 5, buf, len);
+		ck_assert_msg(strlen(buf) < len, "len %zu: '%s'", len, buf);
+		ck_assert_msg(strncmp(buf, full, strlen(buf)) == 0, "len %zu: '%s'", len, buf);
+		ck_assert_uint_eq(strlen(buf), len - 1 < strlen(full) ? len - 1 : strlen(full));
+		for (size_t i = len; i < sizeof(buf); i++)
+			ck_assert_msg(buf[i] == '#', "len %zu: byte %zu written", len, i);
+	}
+	buf[0] = '#';
+	result_problems_by_state(res, 5, buf, 0);
+	ck_assert_int_eq(buf[0], '#');
+	result_free(res);
+}
+END_TEST
+
+/* result_set_state sets the verdict, also a better one (check_icmp -m:
+ * enough hosts are up); what is raised afterwards still counts, and an
+ * internal error still wins. */
+START_TEST(test_result_set_state)
+{
+	struct result *res = result_new("X");
+
+	result_sub(res, STATE_CRITICAL, "host a down");
+	result_sub(res, STATE_OK, "host b up");
+	ck_assert_int_eq(result_state(res), STATE_CRITICAL);
+	result_set_state(res, STATE_OK);
+	ck_assert_int_eq(result_state(res), STATE_OK);
+	ck_assert_uint_eq(result_count(res, STATE_CRITICAL), 1); /* the lines stay */
+	result_raise(res, STATE_WARNING);
+	ck_assert_int_eq(result_state(res), STATE_WARNING);
+	result_set_state(res, STATE_UNKNOWN);
+	ck_assert_int_eq(result_state(res), STATE_UNKNOWN);
+	result_raise(res, STATE_OK);
+	ck_assert_int_eq(result_state(res), STATE_UNKNOWN);
+	result_set_state(res, STATE_WARNING);
+	result_set_state(res, STATE_CRITICAL);
+	ck_assert_int_eq(result_state(res), STATE_CRITICAL);
+	result_sub(res, STATE_WARNING, "host c slow");
+	ck_assert_int_eq(result_state(res), STATE_CRITICAL);
+	result_set_state(res, STATE_OK);
+	result_perf(res, &(struct perf){ "t", 1, "sec", NULL, NULL, NAN, NAN }); /* internal error */
+	ck_assert_int_eq(result_state(res), STATE_UNKNOWN);
+	result_set_state(res, STATE_OK);
+	ck_assert_int_eq(result_state(res), STATE_UNKNOWN);
+	result_free(res);
+}
+END_TEST
+
+/* A state out of range becomes UNKNOWN, as state_worst and result_raise
+ * make it: stored as given, the plugin would exit with 7 under a status
+ * line saying UNKNOWN. */
+START_TEST(test_result_set_state_out_of_range)
+{
+	struct result *res = result_new("X");
+	enum state seven, last;
+
+	result_set_state(res, (enum state)7);
+	seven = result_state(res);
+	result_set_state(res, STATE_LAST);
+	last = result_state(res);
+	result_free(res);
+	ck_assert_msg(seven == STATE_UNKNOWN, "state %d after result_set_state(7)", (int)seven);
+	ck_assert_msg(last == STATE_UNKNOWN, "state %d after result_set_state(%d)", (int)last,
+		      STATE_LAST);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 Suite *result_suite(void)
@@ -245,6 +418,11 @@ Suite *result_suite(void)
 	tcase_add_loop_test(tc, test_result_problems, 0, N(problems_cases));
 	tcase_add_test(tc, test_result_problems_cut);
 	tcase_add_test(tc, test_result_note);
+	tcase_add_loop_test(tc, test_result_count, 0, N(count_cases));
+	tcase_add_loop_test(tc, test_result_problems_by_state, 0, N(by_state_cases));
+	tcase_add_test(tc, test_result_problems_by_state_cut);
+	tcase_add_test(tc, test_result_set_state);
+	tcase_add_test(tc, test_result_set_state_out_of_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,6 +22,9 @@ int main(void)
 	srunner_add_suite(sr, tls_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, secret_suite());
+	srunner_add_suite(sr, icmp_suite());
+	srunner_add_suite(sr, probe_suite());
+	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, smtp_suite());
 	srunner_add_suite(sr, pop3_suite());
 	srunner_add_suite(sr, maildate_suite());

@@ -14,7 +14,35 @@ answers them on purpose badly:
   cmode=checksum|payload
                 how a damaged reply is damaged: a wrong ICMP checksum
                 (default) or the last payload byte flipped (checksum right)
+  trunc=PCT     PCT % of the replies sent are cut short (checksum right for
+                what is sent: a well-formed echo reply, shorter than the
+                request)
+  tlen=N        bytes of ICMP message a cut reply keeps, header included
+                (8..65535; default: the header and the first half of the
+                request's data); a reply not longer than N is sent whole
   seed=N        seed of the random choices (default: from the clock)
+
+Damage (corrupt, trunc) and duplicates are chosen for each message sent, so a
+duplicate may be damaged while its original is not.
+
+--events FILE appends one line per decision, flushed at once, so that a test
+can compare what a client measured with what was done to it.  Fields are
+space separated key=value pairs; times are milliseconds:
+
+  ev=drop why=loss|overflow fam=4|6 from=REQUESTER to=ADDR id=N seq=N bytes=N
+  ev=send fam=4|6 from=REQUESTER to=ADDR id=N seq=N bytes=N copy=K
+          planned_ms=X delay_ms=Y damage=none|checksum|payload|trunc[+...]
+          [error=TEXT]
+
+bytes is the ICMP message length (of the request for drop, of the reply as
+sent for send); copy is 0 for the reply and 1..dup for its duplicates;
+planned_ms is the delay drawn (delay plus jitter); delay_ms is the delay
+applied: from the kernel's receive timestamp of the request to the moment the
+reply was handed to the kernel (what a client sees on top of the path's own
+round trip).  The
+requests that reached the responder are the drop lines plus the send lines
+with copy=0; the applied loss is drop why=loss over those.  An error= field
+means the reply could not be sent (the client saw no reply).
 
 Safety: it refuses to run in the root network namespace (the one of pid 1),
 exits when the namespace named by --netns is deleted or after --max-life
@@ -40,9 +68,12 @@ LAB_NETS = (ipaddress.ip_network("198.18.0.0/15"), ipaddress.ip_network("2001:db
 
 # Linux constants that the socket module does not name everywhere.
 SOL_RAW = 255
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 ICMP_FILTER = 1           # level SOL_RAW, IPv4 raw ICMP sockets
 ICMP6_FILTER = 1          # level IPPROTO_ICMPV6
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+IP_MTU_DISCOVER = getattr(socket, "IP_MTU_DISCOVER", 10)
+IP_PMTUDISC_DONT = getattr(socket, "IP_PMTUDISC_DONT", 0)
 IPV6_CHECKSUM = getattr(socket, "IPV6_CHECKSUM", 7)
 IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
 IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
@@ -81,23 +112,26 @@ def in_lab(addr_text):
 
 def parse_spec(text):
     spec = {"delay": 0.0, "jitter": 0.0, "loss": 0.0, "dup": 0, "corrupt": 0.0,
-            "cmode": "checksum", "seed": None}
+            "cmode": "checksum", "trunc": 0.0, "tlen": None, "seed": None}
     for item in filter(None, (t.strip() for t in (text or "").split(","))):
         key, sep, value = item.partition("=")
         if not sep or key not in spec:
-            raise ValueError("bad item %r (want delay=MS,jitter=MS,loss=PCT,"
-                             "dup=N,corrupt=PCT,cmode=checksum|payload,seed=N)" % item)
+            raise ValueError("bad item %r (want delay=MS,jitter=MS,loss=PCT,dup=N,"
+                             "corrupt=PCT,cmode=checksum|payload,trunc=PCT,tlen=N,"
+                             "seed=N)" % item)
         if key == "cmode":
             if value not in ("checksum", "payload"):
                 raise ValueError("cmode must be checksum or payload")
             spec[key] = value
-        elif key in ("dup", "seed"):
+        elif key in ("dup", "seed", "tlen"):
             spec[key] = int(value)
             if spec[key] < 0 or (key == "dup" and spec[key] > 100):
                 raise ValueError("%s out of range" % key)
+            if key == "tlen" and not 8 <= spec[key] <= 65535:
+                raise ValueError("tlen must be 8..65535")
         else:
             spec[key] = float(value)
-            if spec[key] < 0 or (key in ("loss", "corrupt") and spec[key] > 100):
+            if not spec[key] >= 0 or (key in ("loss", "corrupt", "trunc") and spec[key] > 100):
                 raise ValueError("%s out of range" % key)
             if key in ("delay", "jitter") and spec[key] > 60000:
                 raise ValueError("%s above 60000 ms" % key)
@@ -111,15 +145,28 @@ def netns_inode(path):
         return None
 
 
+def rx_realtime(anc):
+    """The kernel's receive timestamp (CLOCK_REALTIME, seconds) of a message
+    from its ancillary data, or now when there is none."""
+    for level, ctype, cdata in anc:
+        if level == socket.SOL_SOCKET and ctype == SO_TIMESTAMPNS and len(cdata) >= 16:
+            sec, nsec = struct.unpack("qq", cdata[:16])
+            return sec + nsec / 1e9
+    return time.time()
+
+
 class Responder:
-    def __init__(self, spec, netns):
+    def __init__(self, spec, netns, events=None):
         self.spec = spec
         self.netns = netns
+        self.events = events     # a text file, or None
         self.rng = random.Random(spec["seed"])
-        self.queue = []          # (due, n, family, packet, dest, src_bytes)
+        # (due, n, family, packet, dest, src_bytes, info); info: the
+        # request's id, seq, copy number, planned delay, receive time
+        self.queue = []
         self.n = 0
-        self.stats = {"requests": 0, "lost": 0, "sent": 0, "corrupted": 0, "ignored": 0,
-                      "overflow": 0}
+        self.stats = {"requests": 0, "lost": 0, "sent": 0, "corrupted": 0, "truncated": 0,
+                      "ignored": 0, "overflow": 0}
         self.s4 = self.s6 = None
         self.v6_own_checksum = False
         self.open_sockets()
@@ -128,6 +175,11 @@ class Responder:
         s4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         # Pass only echo requests up (a set bit filters that type out).
         s4.setsockopt(SOL_RAW, ICMP_FILTER, struct.pack("I", 0xFFFFFFFF & ~(1 << ICMP_ECHO)))
+        s4.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        # Replies leave without Don't Fragment, as the kernel's own echo
+        # replies do: a reply larger than a link on the way back (netlab
+        # --mtu) is fragmented by the router, not dropped.
+        s4.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
         s4.setblocking(False)
         self.s4 = s4
         try:
@@ -139,6 +191,7 @@ class Responder:
         filt[ICMP6_ECHO_REQUEST >> 5] &= ~(1 << (ICMP6_ECHO_REQUEST & 31))
         s6.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, struct.pack("8I", *filt))
         s6.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+        s6.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         # The kernel fills in ICMPv6 checksums itself; at level SOL_RAW it can
         # be told not to, so that a wrong checksum can be sent on purpose.
         try:
@@ -151,27 +204,48 @@ class Responder:
 
     # --- receiving -------------------------------------------------------
 
-    def schedule(self, family, packet, dest, src):
+    def event(self, text):
+        if self.events is not None:
+            self.events.write(text + "\n")
+            self.events.flush()
+
+    @staticmethod
+    def describe(family, dest, src, packet):
+        """The fields that name a request in an event line."""
+        ident, seq = struct.unpack("!HH", packet[4:8])
+        return "fam=%d from=%s to=%s id=%d seq=%d" % (
+            4 if family == socket.AF_INET else 6, dest,
+            socket.inet_ntop(family, src), ident, seq)
+
+    def schedule(self, family, packet, dest, src, rx_real):
         spec = self.spec
         self.stats["requests"] += 1
         if spec["loss"] and self.rng.uniform(0, 100) < spec["loss"]:
             self.stats["lost"] += 1
+            self.event("ev=drop why=loss %s bytes=%d" % (self.describe(family, dest, src, packet),
+                                                         len(packet)))
             return
         delay = spec["delay"]
         if spec["jitter"]:
             delay += self.rng.uniform(-spec["jitter"], spec["jitter"])
-        due = time.monotonic() + max(0.0, delay) / 1000.0
+        delay = max(0.0, delay)
+        # due on the monotonic clock, from the moment the kernel took the
+        # request in (the time it spent queued for us counts)
+        due = time.monotonic() - max(0.0, time.time() - rx_real) + delay / 1000.0
         if len(self.queue) + 1 + spec["dup"] > MAX_QUEUED:
             self.stats["overflow"] += 1
+            self.event("ev=drop why=overflow %s bytes=%d" % (
+                self.describe(family, dest, src, packet), len(packet)))
             return
-        for _ in range(1 + spec["dup"]):
+        for copy in range(1 + spec["dup"]):
             self.n += 1
-            heapq.heappush(self.queue, (due, self.n, family, packet, dest, src))
+            heapq.heappush(self.queue, (due, self.n, family, packet, dest, src,
+                                        (copy, delay, rx_real)))
 
     def read4(self):
         while True:
             try:
-                data, addr = self.s4.recvfrom(65535)
+                data, anc, _flags, addr = self.s4.recvmsg(65535, socket.CMSG_SPACE(16))
             except BlockingIOError:
                 return
             if len(data) < 20:
@@ -186,12 +260,13 @@ class Responder:
                 self.stats["ignored"] += 1
                 continue
             reply = bytes([ICMP_ECHOREPLY, 0, 0, 0]) + icmp[4:]
-            self.schedule(socket.AF_INET, reply, src_t, dst)
+            self.schedule(socket.AF_INET, reply, src_t, dst, rx_realtime(anc))
 
     def read6(self):
         while True:
             try:
-                data, anc, _flags, addr = self.s6.recvmsg(65535, socket.CMSG_SPACE(20))
+                data, anc, _flags, addr = self.s6.recvmsg(
+                    65535, socket.CMSG_SPACE(20) + socket.CMSG_SPACE(16))
             except BlockingIOError:
                 return
             if len(data) < 8 or data[0] != ICMP6_ECHO_REQUEST or data[1] != 0:
@@ -205,7 +280,7 @@ class Responder:
                 self.stats["ignored"] += 1
                 continue
             reply = bytes([ICMP6_ECHO_REPLY, 0, 0, 0]) + data[4:]
-            self.schedule(socket.AF_INET6, reply, src_t, dst)
+            self.schedule(socket.AF_INET6, reply, src_t, dst, rx_realtime(anc))
 
     # --- sending ---------------------------------------------------------
 
@@ -218,10 +293,26 @@ class Responder:
             return msg[:-1] + bytes([msg[-1] ^ 0xFF]), False
         return msg, family == socket.AF_INET or self.v6_own_checksum
 
-    def send(self, family, msg, dest, src):
+    def truncate(self, msg):
+        keep = self.spec["tlen"]
+        if keep is None:
+            keep = 8 + (len(msg) - 8) // 2
+        return msg[:keep]
+
+    def send(self, family, msg, dest, src, info):
+        copy, planned, rx_real = info
+        fields = self.describe(family, dest, src, msg)
         bad = False
+        damage = []
+        if self.spec["trunc"] and self.rng.uniform(0, 100) < self.spec["trunc"]:
+            cut = self.truncate(msg)
+            if len(cut) < len(msg):
+                msg = cut
+                damage.append("trunc")
+                self.stats["truncated"] += 1
         if self.spec["corrupt"] and self.rng.uniform(0, 100) < self.spec["corrupt"]:
             msg, bad = self.damage(family, msg)
+            damage.append("checksum" if bad else "payload")
             self.stats["corrupted"] += 1
         msg = bytearray(msg)
         msg[2:4] = b"\0\0"
@@ -235,26 +326,37 @@ class Responder:
             if bad:
                 ck ^= 0x5A5A
             msg[2:4] = struct.pack("!H", ck)
+        if family == socket.AF_INET:
+            # struct in_pktinfo { int ifindex; in_addr spec_dst; in_addr addr; }
+            sock, anc = self.s4, [(socket.IPPROTO_IP, IP_PKTINFO,
+                                   struct.pack("i4s4s", 0, src, b"\0" * 4))]
+        else:
+            # struct in6_pktinfo { in6_addr addr; int ifindex; }
+            sock, anc = self.s6, [(socket.IPPROTO_IPV6, IPV6_PKTINFO, struct.pack("16si", src, 0))]
+        data = bytes(msg)
         try:
-            if family == socket.AF_INET:
-                # struct in_pktinfo { int ifindex; in_addr spec_dst; in_addr addr; }
-                pktinfo = struct.pack("i4s4s", 0, src, b"\0" * 4)
-                self.s4.sendmsg([bytes(msg)], [(socket.IPPROTO_IP, IP_PKTINFO, pktinfo)], 0, (dest, 0))
-            else:
-                # struct in6_pktinfo { in6_addr addr; int ifindex; }
-                pktinfo = struct.pack("16si", src, 0)
-                self.s6.sendmsg([bytes(msg)], [(socket.IPPROTO_IPV6, IPV6_PKTINFO, pktinfo)], 0, (dest, 0))
+            # The time the reply is handed to the kernel: sendmsg itself may
+            # carry it all the way to the client before it returns (veth
+            # and the routers' forwarding run in the sender's softirq).
+            sent_real = time.time()
+            sock.sendmsg([data], anc, 0, (dest, 0))
             self.stats["sent"] += 1
+            error = ""
         except OSError as e:
             if e.errno not in (errno.EAGAIN, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENOBUFS):
                 raise
             log("send to %s: %s" % (dest, e))
+            error = " error=" + (errno.errorcode.get(e.errno) or str(e.errno))
+        self.event("ev=send %s bytes=%d copy=%d planned_ms=%.3f delay_ms=%.3f damage=%s%s" % (
+            fields, len(msg), copy, planned, (sent_real - rx_real) * 1000.0,
+            "+".join(damage) or "none", error))
 
     def flush_due(self):
         now = time.monotonic()
         while self.queue and self.queue[0][0] <= now:
-            _due, _n, family, msg, dest, src = heapq.heappop(self.queue)
-            self.send(family, msg, dest, src)
+            _due, _n, family, msg, dest, src, info = heapq.heappop(self.queue)
+            self.send(family, msg, dest, src, info)
+            now = time.monotonic()
 
     # --- main loop -------------------------------------------------------
 
@@ -287,13 +389,17 @@ class Responder:
 
 
 def main():
-    ap = argparse.ArgumentParser(description="ICMP echo responder for the netcheck lab")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--netns", required=True,
                     help="name of the network namespace this runs in (exits when it is deleted)")
     ap.add_argument("--spec", default="",
-                    help="delay=MS,jitter=MS,loss=PCT,dup=N,corrupt=PCT,cmode=checksum|payload,seed=N")
+                    help="delay=MS,jitter=MS,loss=PCT,dup=N,corrupt=PCT,"
+                         "cmode=checksum|payload,trunc=PCT,tlen=N,seed=N (see above)")
     ap.add_argument("--max-life", type=float, default=1800, help="seconds before exiting (default 1800)")
     ap.add_argument("--pidfile", help="written once the sockets are open")
+    ap.add_argument("--events", metavar="FILE",
+                    help="append one line per request dropped and per reply sent (see above)")
     ap.add_argument("--check", action="store_true", help="only check --spec and exit")
     args = ap.parse_args()
 
@@ -321,7 +427,8 @@ def main():
     signal.signal(signal.SIGINT, on_term)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
-    resp = Responder(spec, args.netns)
+    events = open(args.events, "a", encoding="ascii") if args.events else None
+    resp = Responder(spec, args.netns, events)
     if args.pidfile:
         tmp = args.pidfile + ".tmp"
         with open(tmp, "w") as f:
