@@ -27,6 +27,9 @@ struct conn {
 	size_t end;     /* one past the last byte read */
 };
 
+static int handshake(struct conn *c, const struct tls_params *tp, struct tls_info *tinfo,
+		     struct fail *f);
+
 /* ---- connect ------------------------------------------------------------ */
 
 /* One non-blocking connect attempt bounded by max_ms; fd, or -1 with why. */
@@ -126,7 +129,10 @@ struct conn *conn_connect(const struct addr_list *addrs, const struct conn_param
 	}
 	transcript_restart(c->transcript);
 	transcript_note(c->transcript, "connected to %s", c->peer);
-	if (p->tls != NULL && conn_starttls(c, p->tls, tinfo, f) < 0)
+	/* Implicit TLS: nothing is dropped first.  A server that greets in
+	 * plaintext (a wrong port or option) must be seen doing it, however
+	 * fast its greeting came: the handshake reads it and says so. */
+	if (p->tls != NULL && handshake(c, p->tls, tinfo, f) < 0)
 		goto fail;
 	return c;
 fail:
@@ -200,7 +206,7 @@ struct conn *conn_open(const struct conn_params *p, struct conn_stages *stages,
 	if (p->tls == NULL)
 		return c;
 	t1 = mono_now_ns();
-	if (conn_starttls(c, p->tls, tinfo, f) < 0) {
+	if (handshake(c, p->tls, tinfo, f) < 0) { /* implicit TLS: nothing dropped */
 		conn_close(c);
 		return NULL;
 	}
@@ -430,12 +436,25 @@ int conn_send_line(struct conn *c, const char *line, const char *shown, struct f
 
 /* ---- TLS ---------------------------------------------------------------- */
 
+/* The TLS handshake on c's socket, noted in the transcript. */
+static int handshake(struct conn *c, const struct tls_params *tp, struct tls_info *tinfo,
+		     struct fail *f)
+{
+	struct tls_info scratch;
+	int64_t t0 = mono_now_ns();
+
+	c->tls = tls_handshake(c->fd, tp, c->deadline, tinfo ? tinfo : &scratch, f);
+	if (c->tls == NULL)
+		return -1;
+	transcript_note(c->transcript, "TLS handshake: %s, %s (%.1f ms)",
+			(tinfo ? tinfo : &scratch)->version, (tinfo ? tinfo : &scratch)->cipher,
+			mono_since_s(t0) * 1000);
+	return 0;
+}
+
 int conn_starttls(struct conn *c, const struct tls_params *tp, struct tls_info *tinfo,
 		  struct fail *f)
 {
-	struct tls_info scratch;
-	int64_t t0;
-
 	if (c->tls != NULL) {
 		fail_set(f, FAIL_INTERNAL, "the connection already uses TLS");
 		return -1;
@@ -457,14 +476,7 @@ int conn_starttls(struct conn *c, const struct tls_params *tp, struct tls_info *
 		transcript_note(c->transcript,
 				"discarded %zu bytes of plaintext sent before the TLS handshake",
 				c->injected);
-	t0 = mono_now_ns();
-	c->tls = tls_handshake(c->fd, tp, c->deadline, tinfo ? tinfo : &scratch, f);
-	if (c->tls == NULL)
-		return -1;
-	transcript_note(c->transcript, "TLS handshake: %s, %s (%.1f ms)",
-			(tinfo ? tinfo : &scratch)->version, (tinfo ? tinfo : &scratch)->cipher,
-			mono_since_s(t0) * 1000);
-	return 0;
+	return handshake(c, tp, tinfo, f);
 }
 
 void conn_set_deadline(struct conn *c, const struct deadline *d)

@@ -1257,6 +1257,33 @@ START_TEST(test_implicit_tls_expired)
 }
 END_TEST
 
+/* Implicit TLS to a server that greets in plaintext at once (a wrong port):
+ * the greeting is what the handshake reads, and it says so, however soon
+ * the greeting came.  It used to be dropped, as plaintext injected after
+ * STARTTLS is, when it came before the handshake began (about one run in
+ * a hundred here), and then the handshake waited for the deadline.  A race,
+ * so tried many times: each try ends at once unless the greeting was lost. */
+START_TEST(test_implicit_tls_plaintext_greeting)
+{
+	const struct ts_step steps[] = { TS_SEND("220 mail.test ESMTP\r\n"), TS_HANG, TS_END };
+	struct tls_params tp = { .host = "localhost", .ca_file = ts_certs.ca };
+	struct deadline d;
+
+	for (int i = 0; i < 100; i++) {
+		struct testserver *ts = ts_start(AF_INET, steps);
+		struct conn_params p = { .deadline = &d, .tls = &tp, .addrs = ts_addrs(ts) };
+		struct tls_info info;
+		struct fail f = { 0 };
+
+		deadline_start(&d, UNIT_DEADLINE_MS);
+		ck_assert_ptr_null(conn_open(&p, NULL, &info, &f));
+		ck_assert_msg(f.cls == FAIL_TLS && info.plaintext, "try %d: %s (%d)", i, f.text,
+			      f.cls);
+		ts_stop(ts);
+	}
+}
+END_TEST
+
 /* Implicit TLS to a server that accepts and never answers the ClientHello:
  * conn_connect gives up at the deadline. */
 START_TEST(test_implicit_tls_silent)
@@ -1519,6 +1546,7 @@ Suite *conn_suite(void)
 	tcase_add_test(tls, test_implicit_tls);
 	tcase_add_test(tls, test_implicit_tls_expired);
 	tcase_add_test(tls, test_implicit_tls_silent);
+	tcase_add_test(tls, test_implicit_tls_plaintext_greeting);
 	tcase_add_loop_test(tls, test_tls_end, 0, N(tls_end_cases));
 	tcase_add_loop_test(tls, test_starttls, 0, N(starttls_cases));
 	tcase_add_loop_test(tls, test_starttls_fails, 0, 2);

@@ -479,7 +479,8 @@ START_TEST(test_implicit_tls)
 		assert_stages_wanted(c->name, &p, &o);
 		ck_assert_str_eq(ts_received(ts, 2), "EHLO client.test\r\nQUIT\r\n");
 	} else {
-		ck_assert_int_eq(o.fail.cls, FAIL_TLS);
+		ck_assert_msg(o.fail.cls == FAIL_TLS, "%s: class %d: %s", c->name, o.fail.cls,
+			      o.fail.text);
 		ck_assert_msg(strstr(o.fail.text, c->text) == o.fail.text, "%s", o.fail.text);
 		ck_assert(o.tls_info.plaintext && !o.tls);
 		ck_assert(!o.stage_run[STAGE_TLS] && o.stage_s[STAGE_TLS] == 0);
