@@ -34,6 +34,7 @@
 #define HOST_TEXT_MAX    254   /* a host name: 253 characters at most */
 #define DEFAULT_PACKETS  5
 #define MAX_PACKETS      10000
+#define MAX_PROBES       1000000 /* requests of one run: 16 bytes of state each */
 #define DEFAULT_INTERVAL (200 * NS_PER_MS) /* as an unprivileged ping's least */
 #define DEFAULT_GAP      (1 * NS_PER_MS)   /* 1,000 packets a second */
 #define DEFAULT_DATA     56                /* ping's: 64-byte ICMP packets */
@@ -1197,6 +1198,11 @@ static int fit_schedule(struct run *r, char *err, size_t errlen)
 	int64_t sched;
 	char a[32], b[32], c[32], d[32];
 
+	if ((double)r->nhosts * (double)p->packets > MAX_PROBES) {
+		snprintf(err, errlen, "%zu hosts x %ld packets is more than %d requests a run",
+			 r->nhosts, p->packets, MAX_PROBES);
+		return -1;
+	}
 	pp.wait_ns = 0;
 	sched = probe_schedule_ns(&pp);
 	if (p->wait_ns == 0) {

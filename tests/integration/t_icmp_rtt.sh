@@ -228,6 +228,7 @@ test_bad_arguments_are_unknown_with_a_clear_message() {
 --rate 0 127.0.0.1|--rate: '0' is out of range
 -f /nonexistent/hosts|cannot read /nonexistent/hosts: No such file or directory
 -n 5 -i 1s -t 3 127.0.0.1|5 packets 1 s apart to 1 host and 1 s to wait for the last reply need 5 s; -t allows 3 s
+-g 127.0.0.0/16 -n 100 -i 0.01ms -I 0|65534 hosts x 100 packets is more than 1000000 requests a run
 EOF
 }
 
