@@ -16,6 +16,8 @@
 # (total loss, a FIFO without a writer) the bound is 10x what the run needs,
 # or -t plus SLACK_MS (lib.sh).
 
+. "$TOP/tests/fake/lib.sh"
+
 ICMP=$CHECKS/check_icmp_rtt
 NETLAB=$TOP/tests/lab/netlab
 # A chain of our own per test (nclab-ID-*), so that concurrent runs of this
@@ -551,4 +553,103 @@ test_loss_is_within_5_points_of_the_loss_the_responder_applied() {
 	applied=$(awk -v l="$all_lost" -v r="$all_req" 'BEGIN { printf "%.2f", 100 * l / r }')
 	within "$(awk -v s="$sum_pl" 'BEGIN { print s / 2 }')" "$applied" 5 ||
 		fail "over 500 probes: reported $(awk -v s="$sum_pl" 'BEGIN { print s / 2 }')%, applied $applied%"
+}
+
+# ---- names, thresholds, verdicts, formats ------------------------------------
+
+# 100 names at a DNS server that takes 0.2 s over every answer (dnsfake,
+# loopback): one after the other they would need 20 s, twice -t; looked up
+# at once every host is pinged well within it.  A name that does not exist
+# is CRITICAL for that host alone, with its labels all U.
+test_names_resolve_at_once_and_a_bad_one_fails_alone() {
+	need_icmp
+	local spec=() i hosts=() l
+	for i in $(seq 1 100); do
+		spec+=("$i h$i.fake.test=127.0.1.$i")
+		hosts+=("h$i.fake.test")
+	done
+	spec+=("101 gone.fake.test=none")
+	fake_start dnsfake --mode slow 0.2 --max-seconds 60 --mx "$(IFS=,; echo "${spec[*]}")"
+	timed "$ICMP" -4 --dns-server "127.0.0.1:$FAKE_PORT" -n 2 -i 10ms -t 10 \
+		"${hosts[@]}" gone.fake.test
+	expect_rc 2
+	expect_status '^ICMP CRITICAL - 100 of 101 hosts OK; CRITICAL: gone\.fake\.test \(.*no such domain'
+	expect_out '^\[OK\] h1\.fake\.test \(127\.0\.1\.1\): rta [0-9.]+ ms, lost 0%$'
+	expect_out '^\[OK\] h100\.fake\.test \(127\.0\.1\.100\): rta [0-9.]+ ms, lost 0%$'
+	expect_no_out 'not looked up|not measured|timed out'
+	for l in rta pl rtmin rtmax jitter mos; do expect_perf_value "gone.fake.test$l" '^U$'; done
+	expect_perf_value h50.fake.testpl '^0%$'
+	expect_elapsed_below 10000
+	[ "$(grep -c '^Q: ' "$FAKE_LOG")" -ge 101 ] || fail "dnsfake saw $(grep -c '^Q: ' "$FAKE_LOG") queries"
+}
+
+# -m N (check_icmp -m): with several hosts, OK while N of them are OK.
+test_min_alive_decides_the_state_of_several_hosts() {
+	lab_up --routers 2 --dest-drop
+	run in_src "$ICMP" -n 2 -i 20ms --wait 500ms -m 2 "$NET_ROUTER1_4" "$NET_ROUTER2_4" "$NET_DST4"
+	expect_rc 0
+	expect_status "^ICMP OK - 2 of 3 hosts OK \(at least 2 needed\); CRITICAL: $(rq "$NET_DST4") \(100% lost"
+	expect_out "^\[CRITICAL\] $(rq "$NET_DST4"): 100% lost"
+	run in_src "$ICMP" -n 2 -i 20ms --wait 500ms -m 3 "$NET_ROUTER1_4" "$NET_ROUTER2_4" "$NET_DST4"
+	expect_rc 2
+	expect_status '^ICMP CRITICAL - 2 of 3 hosts OK \(at least 3 needed\)'
+	# without -m the worst host decides
+	run in_src "$ICMP" -n 2 -i 20ms --wait 500ms "$NET_ROUTER1_4" "$NET_DST4"
+	expect_rc 2
+	expect_status '^ICMP CRITICAL - 1 of 2 hosts OK; CRITICAL: '
+}
+
+# Round trip, jitter and MOS thresholds against replies the responder holds
+# 20 ms (+- 5): each breach is named with the limit it broke, worst first,
+# and the perfdata carries the thresholds.
+test_thresholds_name_the_limit_they_broke() {
+	lab_up --routers 1 --responder delay=20,jitter=5
+	run in_src "$ICMP" -n 5 -i 20ms -w 10,40% -c 500,80% "$NET_DST4"
+	expect_rc 1
+	expect_status "^ICMP WARNING - $(rq "$NET_DST4"): rta [0-9.]+ ms \(warning at 10 ms\), lost 0% \|"
+	expect_perf_value rta '^[0-9.]+ms$'
+	expect_out ' rta=[0-9.]+ms;10;500;0 pl=0%;40;80;0;100 '
+	run in_src "$ICMP" -n 5 -i 20ms -w 5,40% -c 15,80% "$NET_DST4"
+	expect_rc 2
+	expect_status "^ICMP CRITICAL - $(rq "$NET_DST4"): rta [0-9.]+ ms \(critical at 15 ms\), lost 0% \|"
+	# the jitter of 20 +- 5 ms is above 0.001 ms and below 1 s; a MOS is
+	# at most 4.5
+	run in_src "$ICMP" -n 5 -i 20ms --jitter 0.001,1000 --mos 4.5,1 "$NET_DST4"
+	expect_rc 1
+	expect_status "^ICMP WARNING - $(rq "$NET_DST4"): rta [0-9.]+ ms, lost 0%, jitter [0-9.]+ ms \(warning at 0\.001 ms\), mos [0-9.]+ \(warning at 4\.5\) \|"
+	expect_out ' jitter=[0-9.]+ms;0\.001;1000;0 mos=[0-9.]+;4\.5:;1:;0;5 '
+}
+
+# --output json: one document, with the state, every host's result and
+# every metric with its unit.
+test_json_output_of_several_hosts() {
+	need_icmp
+	need_cmd python3
+	run "$ICMP" -n 2 -i 10ms --output json 127.0.0.1 ::1
+	expect_rc 0
+	python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["service"] == "ICMP" and d["state"] == "OK" and d["exit_code"] == 0, d
+assert d["summary"] == "2 of 2 hosts OK", d["summary"]
+labels = [m["label"] for m in d["metrics"]]
+want = [h + l for h in ("127.0.0.1", "::1") for l in ("rta", "pl", "rtmin", "rtmax", "jitter", "mos")]
+assert labels == want + ["time"], labels
+assert [m["uom"] for m in d["metrics"]][:6] == ["ms", "%", "ms", "ms", "ms", ""]
+assert [r["state"] for r in d["results"]] == ["OK", "OK"], d["results"]
+' <<<"$out" || fail "unexpected JSON: $out"
+}
+
+# -s: an address of the host's family sends from it; a name that is
+# neither an address nor an interface is refused.
+test_source_address_or_device() {
+	need_icmp
+	run "$ICMP" -n 2 -i 10ms -s 127.0.0.2 127.0.0.1
+	expect_rc 0
+	expect_status '^ICMP OK - 127\.0\.0\.1: '
+	run "$ICMP" -n 2 -i 10ms -s lo 127.0.0.1
+	expect_rc 0
+	run "$ICMP" -n 2 -i 10ms -s nosuchdevice0 127.0.0.1
+	expect_rc 3
+	expect_status "^ICMP UNKNOWN - -s: 'nosuchdevice0' is neither an address nor a network interface"
 }
