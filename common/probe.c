@@ -15,6 +15,8 @@
 #define RETRY_NS (1 * NS_PER_MS) /* after a full socket */
 #define RESOLVER_FDS 16
 
+enum phase { T_NEW, T_STARTED, T_SKIPPED, T_CANCELLED };
+
 struct due {
 	int64_t at;  /* when the target's next probe is due */
 	uint32_t t;  /* the target */
@@ -30,7 +32,7 @@ struct probe_run {
 	size_t fhead, ftail;
 	size_t waiting;               /* probes in PROBE_WAITING */
 	size_t unstarted;             /* targets neither started nor skipped */
-	uint8_t *started;             /* per target */
+	uint8_t *started;             /* per target: enum phase */
 	uint32_t last_target;         /* of the last probe sent */
 	int64_t last_send_ns;         /* 0: none sent yet */
 	int64_t hold_until;           /* a full socket: nothing before this */
@@ -64,12 +66,8 @@ static void heap_push(struct probe_run *r, int64_t at, uint32_t t)
 	}
 }
 
-static struct due heap_pop(struct probe_run *r)
+static void sift_down(struct probe_run *r, size_t i)
 {
-	struct due top = r->heap[0];
-	size_t i = 0;
-
-	r->heap[0] = r->heap[--r->nheap];
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
 		struct due tmp;
@@ -85,7 +83,28 @@ static struct due heap_pop(struct probe_run *r)
 		r->heap[m] = tmp;
 		i = m;
 	}
+}
+
+static struct due heap_pop(struct probe_run *r)
+{
+	struct due top = r->heap[0];
+
+	r->heap[0] = r->heap[--r->nheap];
+	sift_down(r, 0);
 	return top;
+}
+
+/* Takes target t out of the heap (rare: a cancel), keeping it a heap. */
+static void heap_remove(struct probe_run *r, uint32_t t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nheap; i++)
+		if (r->heap[i].t != t)
+			r->heap[n++] = r->heap[i];
+	r->nheap = n;
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(r, i);
 }
 
 /* ---- set up --------------------------------------------------------------- */
@@ -137,19 +156,38 @@ int probe_watch(struct probe_run *r, int fd)
 
 void probe_start(struct probe_run *r, size_t t)
 {
-	if (t >= r->p.ntargets || r->started[t])
+	if (t >= r->p.ntargets || r->started[t] != T_NEW)
 		return;
-	r->started[t] = 1;
+	r->started[t] = T_STARTED;
 	r->unstarted--;
 	heap_push(r, mono_now_ns(), (uint32_t)t);
 }
 
 void probe_skip(struct probe_run *r, size_t t)
 {
-	if (t >= r->p.ntargets || r->started[t])
+	if (t >= r->p.ntargets || r->started[t] != T_NEW)
 		return;
-	r->started[t] = 1;
+	r->started[t] = T_SKIPPED;
 	r->unstarted--;
+}
+
+void probe_cancel(struct probe_run *r, size_t t)
+{
+	struct probe_slot *s;
+
+	if (t >= r->p.ntargets || r->started[t] == T_SKIPPED || r->started[t] == T_CANCELLED)
+		return;
+	if (r->started[t] == T_NEW)
+		r->unstarted--;
+	r->started[t] = T_CANCELLED;
+	heap_remove(r, (uint32_t)t);
+	s = &r->slots[t * r->p.count];
+	for (unsigned k = 0; k < r->p.count; k++) {
+		if (s[k].state == PROBE_WAITING) {
+			s[k].state = PROBE_CANCELLED;
+			r->waiting--;
+		}
+	}
 }
 
 int64_t probe_schedule_ns(const struct probe_params *p)
@@ -170,6 +208,16 @@ int64_t probe_schedule_ns(const struct probe_params *p)
 }
 
 /* ---- answers ------------------------------------------------------------ */
+
+/* Probe index has ended (answered, lost or failed): the target is done
+ * when it was the last of its probes. */
+static void ended(struct probe_run *r, uint32_t index)
+{
+	size_t t = index / r->p.count;
+
+	if (++r->targets[t].ended == r->p.count && r->p.done && r->started[t] == T_STARTED)
+		r->p.done(r->p.ctx, t);
+}
 
 const struct probe_slot *probe_slot_at(const struct probe_run *r, uint32_t index)
 {
@@ -208,6 +256,7 @@ int probe_answer(struct probe_run *r, uint32_t index, int64_t rx_ns)
 		tg->reordered++;
 	else
 		tg->highest = k + 1;
+	ended(r, index);
 	return 1;
 }
 
@@ -222,6 +271,7 @@ int probe_error(struct probe_run *r, uint32_t index)
 		return 0;
 	s->state = PROBE_FAILED;
 	r->waiting--;
+	ended(r, index);
 	return 1;
 }
 
@@ -237,20 +287,60 @@ const struct probe_target *probe_target_info(const struct probe_run *r, size_t t
 
 /* ---- the loop ----------------------------------------------------------- */
 
-/* Ends the waits that are over; the FIFO's head is then the next to end. */
+/* How long probe index waits now. */
+static int64_t wait_for(const struct probe_run *r, uint32_t index)
+{
+	int64_t w;
+
+	if (r->p.wait_of == NULL)
+		return r->p.wait_ns;
+	w = r->p.wait_of(r->p.ctx, index);
+	return w < r->p.wait_ns ? w : r->p.wait_ns;
+}
+
+/* Ends the waits that are over.  With one wait for all, the FIFO's head
+ * is then the next to end; with a wait per probe every waiting one is
+ * looked at (a run that sets wait_of has few). */
 static void expire(struct probe_run *r, int64_t now)
 {
-	while (r->fhead < r->ftail) {
-		struct probe_slot *s = &r->slots[r->fifo[r->fhead]];
+	for (size_t i = r->fhead; i < r->ftail; i++) {
+		uint32_t index = r->fifo[i];
+		struct probe_slot *s = &r->slots[index];
 
 		if (s->state == PROBE_WAITING) {
-			if (s->sent_ns + r->p.wait_ns > now)
-				return;
+			if (s->sent_ns + wait_for(r, index) > now) {
+				if (r->p.wait_of == NULL)
+					break;
+				continue;
+			}
 			s->state = PROBE_LOST;
 			r->waiting--;
+			ended(r, index);
 		}
-		r->fhead++;
+		if (i == r->fhead && s->state != PROBE_WAITING)
+			r->fhead++;
 	}
+}
+
+/* When the next wait ends (INT64_MAX: none waits). */
+static int64_t next_expiry(const struct probe_run *r)
+{
+	int64_t at = INT64_MAX;
+
+	for (size_t i = r->fhead; i < r->ftail; i++) {
+		uint32_t index = r->fifo[i];
+		const struct probe_slot *s = &r->slots[index];
+		int64_t end;
+
+		if (s->state != PROBE_WAITING)
+			continue;
+		end = s->sent_ns + wait_for(r, index);
+		if (end < at)
+			at = end;
+		if (r->p.wait_of == NULL)
+			break;
+	}
+	return at;
 }
 
 /* Polls the caller's sockets and the resolver's for at most max_ns and
@@ -309,6 +399,8 @@ static void send_one(struct probe_run *r, int64_t now)
 	}
 	if (k + 1 < r->p.count)
 		heap_push(r, s->sent_ns + r->p.interval_ns, d.t);
+	if (res != PROBE_SENT)
+		ended(r, index); /* after the push: done may cancel the target */
 }
 
 /* When the probe at the heap's top may go: when it is due, the gap after
@@ -350,13 +442,10 @@ static void send_due(struct probe_run *r)
 static int64_t next_wake(struct probe_run *r, int64_t now)
 {
 	int64_t at = next_send_at(r);
+	int64_t end = next_expiry(r);
 
-	if (r->fhead < r->ftail) {
-		int64_t end = r->slots[r->fifo[r->fhead]].sent_ns + r->p.wait_ns;
-
-		if (end < at)
-			at = end;
-	}
+	if (end < at)
+		at = end;
 	if (r->p.resolver && resolver_pending(r->p.resolver) > 0) {
 		int64_t ms = resolver_next_ms(r->p.resolver);
 

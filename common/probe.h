@@ -27,6 +27,8 @@ enum probe_state {
 	PROBE_LOST,     /* no answer within its wait */
 	PROBE_FAILED,   /* could not be sent, or an error came back */
 	PROBE_CUT,      /* sent, but the deadline came before its wait ended */
+	PROBE_CANCELLED, /* sent, but its target was cancelled before an
+			  * answer came (probe_cancel) */
 };
 
 struct probe_slot {
@@ -42,6 +44,7 @@ struct probe_target {
 	unsigned dups;       /* duplicate answers */
 	unsigned reordered;  /* answers that came after a later probe's */
 	uint32_t highest;    /* highest probe number answered, + 1 (0: none) */
+	unsigned ended;      /* probes that ended: answered, lost or failed */
 };
 
 /* Return values of the send callback. */
@@ -69,6 +72,15 @@ struct probe_params {
 	/* fd is readable (or has POLLERR): read what is there and call
 	 * probe_answer / probe_error. */
 	void (*readable)(void *ctx, int fd, short revents);
+	/* Optional: every probe of target t has ended (answered, lost or
+	 * failed; not at the deadline, not after probe_cancel).  It may start,
+	 * skip or cancel targets. */
+	void (*done)(void *ctx, size_t t);
+	/* Optional: how long probe `index` waits for its answer, asked again
+	 * each time the loop looks, so it may shrink as answers come in (at
+	 * most wait_ns, which also bounds the round trip an answer may have).
+	 * NULL: wait_ns for every probe. */
+	int64_t (*wait_of)(void *ctx, uint32_t index);
 };
 
 struct probe_run;
@@ -86,6 +98,12 @@ void probe_start(struct probe_run *r, size_t t);
 
 /* Target t will not be probed (its name did not resolve). */
 void probe_skip(struct probe_run *r, size_t t);
+
+/* Target t ends now: probes not sent yet are not sent, those waiting end
+ * as PROBE_CANCELLED, and done is not called for it.  A target not started
+ * yet is skipped.  For probes the caller no longer needs (hops beyond the
+ * destination). */
+void probe_cancel(struct probe_run *r, size_t t);
 
 /* Runs until every target is started or skipped and every probe has ended,
  * or the deadline passes.  Returns true when everything ended in time. */

@@ -26,7 +26,7 @@
 #define LONG_WAIT ((int64_t)UNIT_DEADLINE_MS * MS) /* a wait that answers beat */
 
 /* What the readable callback does with a record. */
-enum op { OP_END, OP_ANSWER, OP_ERROR, OP_START, OP_SKIP };
+enum op { OP_END, OP_ANSWER, OP_ERROR, OP_START, OP_SKIP, OP_CANCEL, OP_WAIT };
 
 /* The receive time an answer is given. */
 enum stamp {
@@ -84,6 +84,12 @@ struct tctx {
 	int other_fd;         /* readable called for an fd not watched */
 	int64_t run_start, run_end;
 	bool run_rc;
+	size_t done_t[MAXI];  /* targets done, in order, and when */
+	int64_t done_at[MAXI];
+	size_t ndone;
+	bool window;          /* done(t) starts target t + 1 */
+	int64_t waits[MAXI];  /* wait_of: per probe (0: wait_ns) */
+	int64_t wait_all;     /* OP_WAIT: every probe waits this (0: waits[]) */
 };
 
 /* The record on the socketpair. */
@@ -162,6 +168,14 @@ static void cb_readable(void *ctx, int fd, short revents)
 			probe_skip(c->r, w.arg);
 			continue;
 		}
+		if (w.op == OP_CANCEL) {
+			probe_cancel(c->r, w.arg);
+			continue;
+		}
+		if (w.op == OP_WAIT) {
+			c->wait_all = (int64_t)w.arg * MS;
+			continue;
+		}
 		ck_assert_uint_lt(c->nanswers, MAXREC);
 		a = &c->answers[c->nanswers++];
 		a->op = (uint8_t)w.op;
@@ -173,6 +187,26 @@ static void cb_readable(void *ctx, int fd, short revents)
 	}
 	ck_assert_msg(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "read %zd: a record cut",
 		      n);
+}
+
+static void cb_done(void *ctx, size_t t)
+{
+	struct tctx *c = ctx;
+
+	ck_assert_uint_lt(c->ndone, MAXI);
+	c->done_at[c->ndone] = mono_now_ns();
+	c->done_t[c->ndone++] = t;
+	if (c->window)
+		probe_start(c->r, t + 1);
+}
+
+static int64_t cb_wait_of(void *ctx, uint32_t index)
+{
+	struct tctx *c = ctx;
+
+	if (c->wait_all)
+		return c->wait_all;
+	return index < MAXI && c->waits[index] ? c->waits[index] : c->pp.wait_ns;
 }
 
 /* A run of ntargets x count with these times; the deadline is budget_ms
@@ -192,6 +226,7 @@ static struct tctx *setup_spaced(size_t ntargets, unsigned count, int64_t interv
 		.interval_ns = interval_ns, .gap_ns = gap_ns, .spacing_ns = spacing_ns,
 		.wait_ns = wait_ns,
 		.resolver = NULL, .ctx = c, .send = cb_send, .readable = cb_readable,
+		.done = cb_done,
 	};
 	c->plan = plan;
 	c->r = probe_new(&c->pp);
@@ -926,6 +961,123 @@ START_TEST(test_probe_skip_all)
 }
 END_TEST
 
+/* ---- targets done, cancelled, waits of their own ---------------------------- */
+
+/* done comes once per target when its last probe ended, however it ended
+ * (answered, lost, failed); a done that starts the next target keeps one
+ * target in flight at a time, as check_hops keeps a window of TTLs. */
+START_TEST(test_probe_done_window)
+{
+	static struct plan plan[MAXI] = { [3] = { .silent = true }, [4] = { .error = true } };
+	struct tctx *c = setup(4, 2, 0, 0, 20 * MS, UNIT_BUDGET_MS, plan);
+
+	c->window = true;
+	probe_start(c->r, 0);
+	ck_assert(run(c));
+	ck_assert_uint_eq(c->nsends, 8);
+	ck_assert_uint_eq(c->ndone, 4);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_uint_eq(c->done_t[i], i);
+		ck_assert_uint_eq(probe_target_info(c->r, i)->ended, 2);
+		if (i > 0) /* the next target goes out only after this one is done */
+			ck_assert_int_ge(slot(c, i, 0)->sent_ns, c->done_at[i - 1]);
+	}
+	ck_assert_int_ge(c->done_at[1], slot(c, 1, 1)->sent_ns + 20 * MS); /* 3 was lost */
+	assert_state(c, 1, 1, PROBE_LOST);
+	assert_state(c, 2, 0, PROBE_FAILED);
+	assert_state(c, 3, 1, PROBE_ANSWERED);
+	teardown(c);
+}
+END_TEST
+
+/* Cancelled from an answer: a waiting probe ends CANCELLED, an unsent one
+ * is never sent, no done comes for it, and the run ends at once instead
+ * of waiting; a target never started counts as skipped. */
+START_TEST(test_probe_cancel)
+{
+	static struct plan plan[MAXI] = {
+		[0] = { .ops = { { OP_ANSWER, 0, ST_NOW, 0 }, { OP_CANCEL, 1, 0, 0 },
+				 { OP_CANCEL, 2, 0, 0 }, { OP_CANCEL, 3, 0, 0 } } },
+		[2] = { .silent = true },
+	};
+	const int64_t interval = 50 * MS;
+	struct tctx *c = setup(4, 2, interval, 0, LONG_WAIT, UNIT_BUDGET_MS, plan);
+
+	start_distinct(c, 1);
+	start_distinct(c, 2);
+	start_distinct(c, 0);
+	ck_assert(run(c));
+	ck_assert_int_lt(c->run_end - c->run_start, LONG_WAIT / 2);
+	assert_state(c, 0, 0, PROBE_ANSWERED);
+	assert_state(c, 0, 1, PROBE_ANSWERED);
+	assert_state(c, 1, 0, PROBE_CANCELLED); /* was waiting */
+	assert_state(c, 1, 1, PROBE_UNSENT);
+	assert_state(c, 2, 0, PROBE_ANSWERED);  /* answered before the cancel */
+	assert_state(c, 2, 1, PROBE_UNSENT);
+	assert_state(c, 3, 0, PROBE_UNSENT);    /* never started */
+	ck_assert_uint_eq(c->nsends, 4);
+	ck_assert_uint_eq(c->ndone, 1);
+	ck_assert_uint_eq(c->done_t[0], 0);
+	ck_assert_int_eq(probe_answer(c->r, 2, mono_now_ns()), 0); /* no longer waited for */
+	probe_cancel(c->r, 1); /* twice, and out of range: nothing */
+	probe_cancel(c->r, 9);
+	teardown(c);
+}
+END_TEST
+
+/* Each probe waits what wait_of says: the shorter wait ends first, though
+ * its probe went out last; nothing waits for wait_ns. */
+START_TEST(test_probe_wait_of)
+{
+	static struct plan plan[MAXI] = { [0] = { .silent = true }, [1] = { .silent = true } };
+	struct tctx *c = setup(2, 1, 0, 0, LONG_WAIT, UNIT_BUDGET_MS, plan);
+
+	c->pp.wait_of = cb_wait_of;
+	probe_free(c->r);
+	c->r = probe_new(&c->pp);
+	ck_assert_int_eq(probe_watch(c->r, c->sv[0]), 0);
+	c->waits[0] = 80 * MS;
+	c->waits[1] = 20 * MS;
+	start_distinct(c, 0);
+	start_distinct(c, 1);
+	ck_assert(run(c));
+	ck_assert_uint_eq(c->ndone, 2);
+	ck_assert_uint_eq(c->done_t[0], 1);
+	ck_assert_uint_eq(c->done_t[1], 0);
+	ck_assert_int_ge(c->done_at[0], slot(c, 1, 0)->sent_ns + 20 * MS);
+	ck_assert_int_ge(c->done_at[1], slot(c, 0, 0)->sent_ns + 80 * MS);
+	ck_assert_int_lt(c->run_end - c->run_start, LONG_WAIT / 2);
+	assert_state(c, 0, 0, PROBE_LOST);
+	assert_state(c, 1, 0, PROBE_LOST);
+	teardown(c);
+}
+END_TEST
+
+/* A wait that shrinks while a probe waits (an answer from elsewhere made
+ * it shorter) ends that probe then, not at its first wait. */
+START_TEST(test_probe_wait_shrinks)
+{
+	static struct plan plan[MAXI] = {
+		[0] = { .silent = true },
+		[1] = { .ops = { { OP_ANSWER, 1, ST_NOW, 0 }, { OP_WAIT, 30, 0, 0 } } },
+	};
+	struct tctx *c = setup(2, 1, 0, 0, LONG_WAIT, UNIT_BUDGET_MS, plan);
+
+	c->pp.wait_of = cb_wait_of;
+	probe_free(c->r);
+	c->r = probe_new(&c->pp);
+	ck_assert_int_eq(probe_watch(c->r, c->sv[0]), 0);
+	start_distinct(c, 0);
+	start_distinct(c, 1);
+	ck_assert(run(c));
+	assert_state(c, 0, 0, PROBE_LOST);
+	assert_state(c, 1, 0, PROBE_ANSWERED);
+	ck_assert_int_ge(c->run_end, slot(c, 0, 0)->sent_ns + 30 * MS);
+	ck_assert_int_lt(c->run_end - c->run_start, LONG_WAIT / 2);
+	teardown(c);
+}
+END_TEST
+
 /* ---- the deadline --------------------------------------------------------- */
 
 /* At the deadline: what still waits is CUT, what was not sent stays
@@ -1000,6 +1152,10 @@ Suite *probe_suite(void)
 	tcase_add_test(sched, test_probe_not_waiting);
 	tcase_add_test(sched, test_probe_error_back);
 	tcase_add_test(sched, test_probe_lost);
+	tcase_add_test(sched, test_probe_done_window);
+	tcase_add_test(sched, test_probe_cancel);
+	tcase_add_test(sched, test_probe_wait_of);
+	tcase_add_test(sched, test_probe_wait_shrinks);
 	tcase_add_test(sched, test_probe_burst_reads);
 	tcase_add_test(sched, test_probe_start_later);
 	tcase_add_test(sched, test_probe_skip_later);
