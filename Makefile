@@ -38,7 +38,7 @@ CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 COMMON_MODULES := range result output opts deadline fail addr dnsmsg resolve mx transcript tls conn secret \
-                  icmp probe stats \
+                  icmp probe stats baseline \
                   smtp pop3 maildate
 COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
 COMMON_OBJ := $(COMMON_SRC:.c=.o)

@@ -1308,11 +1308,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	/* Sockets first, then no privilege is left for what follows. */
-	icmp_open(AF_INET, &r.sock4);
-	icmp_open(AF_INET6, &r.sock6);
 	r.self = argv[0];
 	r.was_root = getuid() == 0;
-	if (icmp_drop_privileges(r.drop_error, sizeof(r.drop_error)) < 0) {
+	if (icmp_open_all(&r.sock4, &r.sock6, r.drop_error, sizeof(r.drop_error)) < 0) {
 		printf("%s UNKNOWN - %s\n", info.service, r.drop_error);
 		return STATE_UNKNOWN;
 	}

@@ -9,6 +9,7 @@
 #include <linux/errqueue.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,43 @@ int icmp_open(int family, struct icmp_sock *s)
 	return 0;
 }
 
+int icmp_udp_open(int family, struct icmp_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->family = family;
+	s->kind = ICMP_SOCK_UDP;
+	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (s->fd < 0)
+		return -1;
+	if (family == AF_INET)
+		set_int(s->fd, IPPROTO_IP, IP_RECVERR, 1);
+	else
+		set_int(s->fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
+	s->kernel_stamps = set_int(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0;
+	return 0;
+}
+
+/* The tag and filler of an echo request's data, or of a UDP probe. */
+static void put_tag(unsigned char *d, const unsigned char cookie[ICMP_COOKIE_LEN],
+		    uint32_t index, size_t data_len)
+{
+	memcpy(d, cookie, ICMP_COOKIE_LEN);
+	put16(d + 8, (uint16_t)(index >> 16));
+	put16(d + 10, (uint16_t)index);
+	/* A recognisable filler, as ping's, so a capture reads well. */
+	for (size_t i = ICMP_TAG_LEN; i < data_len; i++)
+		d[i] = (unsigned char)i;
+}
+
+size_t icmp_udp_build(const unsigned char cookie[ICMP_COOKIE_LEN], uint32_t index,
+		      size_t data_len, unsigned char *buf, size_t buflen)
+{
+	if (data_len < ICMP_TAG_LEN || data_len > ICMP_MAX_DATA || buflen < data_len)
+		return 0;
+	put_tag(buf, cookie, index, data_len);
+	return data_len;
+}
+
 void icmp_close(struct icmp_sock *s)
 {
 	if (s->fd >= 0)
@@ -238,6 +276,13 @@ int icmp_drop_privileges(char *err, size_t errlen)
 
 /* The value of a "Name:\tv1\tv2..." line of /proc/self/status, tabs made
  * spaces, into out. */
+int icmp_open_all(struct icmp_sock *v4, struct icmp_sock *v6, char *err, size_t errlen)
+{
+	icmp_open(AF_INET, v4);
+	icmp_open(AF_INET6, v6);
+	return icmp_drop_privileges(err, errlen);
+}
+
 static void status_field(const char *line, const char *name, char *out, size_t len)
 {
 	size_t n = strlen(name), i = 0;
@@ -286,9 +331,12 @@ int icmp_configure(struct icmp_sock *s, const struct icmp_setup *setup, struct f
 	 * plain ping is; with it, DF is set and the kernel never fragments. */
 	if (v4)
 		set_int(s->fd, level, IP_MTU_DISCOVER,
-			setup->dont_fragment ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
+			!setup->dont_fragment	 ? IP_PMTUDISC_DONT
+			: setup->ignore_path_mtu ? IP_PMTUDISC_PROBE
+						 : IP_PMTUDISC_DO);
 	else if (setup->dont_fragment)
-		set_int(s->fd, level, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
+		set_int(s->fd, level, IPV6_MTU_DISCOVER,
+			setup->ignore_path_mtu ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DO);
 	if (setup->device &&
 	    setsockopt(s->fd, SOL_SOCKET, SO_BINDTODEVICE, setup->device,
 		       (socklen_t)strlen(setup->device)) != 0) {
@@ -325,12 +373,7 @@ size_t icmp_echo_build(int family, uint16_t ident, uint16_t seq,
 	put16(buf + 2, 0);
 	put16(buf + 4, ident);
 	put16(buf + 6, seq);
-	memcpy(d, cookie, ICMP_COOKIE_LEN);
-	put16(d + 8, (uint16_t)(index >> 16));
-	put16(d + 10, (uint16_t)index);
-	/* A recognisable filler, as ping's, so a capture reads well. */
-	for (size_t i = ICMP_TAG_LEN; i < data_len; i++)
-		d[i] = (unsigned char)i;
+	put_tag(d, cookie, index, data_len);
 	if (family == AF_INET)
 		put16(buf + 2, inet_sum(buf, len));
 	return len;
@@ -341,6 +384,14 @@ int icmp_send(const struct icmp_sock *s, const struct sockaddr *to, socklen_t to
 {
 	ssize_t n = sendto(s->fd, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL, to, tolen);
 
+	/* A datagram socket with IP_RECVERR also keeps the last ICMP error
+	 * as a pending socket error, which the next send reports instead of
+	 * sending (and clears): that error is already in the error queue,
+	 * so the send is made again.  A real local error comes back twice. */
+	if (n < 0 && s->kind != ICMP_SOCK_RAW &&
+	    (errno == EHOSTUNREACH || errno == ENETUNREACH || errno == ECONNREFUSED ||
+	     errno == EPROTO || errno == EHOSTDOWN || errno == EACCES))
+		n = sendto(s->fd, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL, to, tolen);
 	if (n == (ssize_t)len)
 		return 0;
 	return n < 0 ? errno : EIO;
@@ -540,12 +591,10 @@ enum icmp_msg_kind icmp_parse(int family, bool ip_header, const unsigned char *p
 	return parse_icmp(family, p + hl, n - hl, n == total, m);
 }
 
-enum icmp_msg_kind icmp_parse_queued(int family, const struct icmp_queued *q,
-				     const unsigned char *p, size_t n, struct icmp_msg *m)
+/* What a queued error says, and where its request went: false when it is
+ * no error a probe can draw. */
+static bool queued_common(int family, const struct icmp_queued *q, struct icmp_msg *m)
 {
-	msg_clear(m);
-	if (n < ICMP_HDR_LEN || p[0] != (family == AF_INET ? V4_ECHO : V6_ECHO))
-		return ICMP_MSG_IGNORED;
 	if (q->origin == SO_EE_ORIGIN_ICMP && family == AF_INET)
 		m->error = classify_v4(q->type, q->code);
 	else if (q->origin == SO_EE_ORIGIN_ICMP6 && family == AF_INET6)
@@ -553,7 +602,7 @@ enum icmp_msg_kind icmp_parse_queued(int family, const struct icmp_queued *q,
 	else if (q->origin == SO_EE_ORIGIN_LOCAL && q->err == EMSGSIZE)
 		m->error = ICMP_ERR_FRAG_NEEDED;
 	if (m->error == ICMP_ERR_NONE)
-		return ICMP_MSG_IGNORED;
+		return false;
 	m->type = q->type;
 	m->code = q->code;
 	if (m->error == ICMP_ERR_FRAG_NEEDED)
@@ -563,7 +612,33 @@ enum icmp_msg_kind icmp_parse_queued(int family, const struct icmp_queued *q,
 		       family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 		m->has_probe_to = true;
 	}
+	return true;
+}
+
+enum icmp_msg_kind icmp_parse_queued(int family, const struct icmp_queued *q,
+				     const unsigned char *p, size_t n, struct icmp_msg *m)
+{
+	msg_clear(m);
+	if (n < ICMP_HDR_LEN || p[0] != (family == AF_INET ? V4_ECHO : V6_ECHO) ||
+	    !queued_common(family, q, m))
+		return ICMP_MSG_IGNORED;
 	read_echo(p, n, m);
+	return m->kind = ICMP_MSG_ERROR;
+}
+
+enum icmp_msg_kind icmp_parse_queued_udp(int family, const struct icmp_queued *q,
+					 const unsigned char *p, size_t n, struct icmp_msg *m)
+{
+	msg_clear(m);
+	if (!queued_common(family, q, m))
+		return ICMP_MSG_IGNORED;
+	m->data_len = n;
+	if (n >= ICMP_TAG_LEN) {
+		m->tagged = true;
+		memcpy(m->cookie, p, ICMP_COOKIE_LEN);
+		m->index = get32(p + ICMP_COOKIE_LEN);
+		m->seq = (uint16_t)m->index;
+	}
 	return m->kind = ICMP_MSG_ERROR;
 }
 
@@ -670,7 +745,9 @@ static int recv_queued(struct icmp_sock *s, struct icmp_msg *out, int max, unsig
 					  .type = ee->ee_type, .code = ee->ee_code,
 					  .info = ee->ee_info,
 					  .dest = (struct sockaddr *)&rx->from[0] };
-		if (icmp_parse_queued(s->family, &q, rx->data[0], (size_t)n, &out[kept]) ==
+		if ((s->kind == ICMP_SOCK_UDP
+			     ? icmp_parse_queued_udp(s->family, &q, rx->data[0], (size_t)n, &out[kept])
+			     : icmp_parse_queued(s->family, &q, rx->data[0], (size_t)n, &out[kept])) ==
 		    ICMP_MSG_IGNORED) {
 			(*ignored)++;
 			continue;
@@ -703,7 +780,7 @@ int icmp_recv(struct icmp_sock *s, bool errqueue, struct icmp_msg *out, int max,
 		rx_init(s->rx);
 	}
 
-	if (errqueue && s->kind == ICMP_SOCK_DGRAM) {
+	if (errqueue && s->kind != ICMP_SOCK_RAW) {
 		got = recv_queued(s, out, max, ignored);
 		if (got < 0)
 			return -1;
@@ -712,4 +789,83 @@ int icmp_recv(struct icmp_sock *s, bool errqueue, struct icmp_msg *out, int max,
 		return got;
 	more = recv_normal(s, out + got, max - got, ignored);
 	return more < 0 ? (got ? got : -1) : got + more;
+}
+
+/* ---- TCP probes --------------------------------------------------------- */
+
+int icmp_tcp_connect(int family, int ttl, const struct sockaddr *to, socklen_t tolen,
+		     const struct sockaddr *source, socklen_t source_len)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	int e;
+
+	if (fd < 0)
+		return -1;
+	if ((family == AF_INET ? set_int(fd, IPPROTO_IP, IP_RECVERR, 1) ||
+				     set_int(fd, IPPROTO_IP, IP_TTL, ttl)
+			       : set_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1) ||
+				     set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl)) != 0)
+		goto fail;
+	set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+	set_int(fd, IPPROTO_TCP, TCP_SYNCNT, 1); /* the least: one SYN sent again at most */
+	if (source && bind(fd, source, source_len) != 0)
+		goto fail;
+	if (connect(fd, to, tolen) == 0 || errno == EINPROGRESS)
+		return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+enum icmp_msg_kind icmp_tcp_outcome(int fd, int family, struct icmp_msg *m)
+{
+	unsigned char data[64], ctrl[RX_CTRL];
+	struct sockaddr_storage dest;
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr h = { .msg_name = &dest, .msg_namelen = sizeof(dest), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof(ctrl) };
+	struct sock_extended_err *ee;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	msg_clear(m);
+	if (recvmsg(fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0 && (ee = queued_error(&h)) != NULL) {
+		struct icmp_queued q = { .err = ee->ee_errno, .origin = ee->ee_origin,
+					 .type = ee->ee_type, .code = ee->ee_code,
+					 .info = ee->ee_info, .dest = (struct sockaddr *)&dest };
+
+		if (!queued_common(family, &q, m))
+			return ICMP_MSG_IGNORED;
+		if (SO_EE_OFFENDER(ee)->sa_family == family)
+			memcpy(&m->from, SO_EE_OFFENDER(ee),
+			       family == AF_INET ? sizeof(struct sockaddr_in)
+						 : sizeof(struct sockaddr_in6));
+		m->rx_ns = rx_time(&h, mono_now_ns(), real_now_ns());
+		return m->kind = ICMP_MSG_ERROR;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		return ICMP_MSG_IGNORED;
+	if (err == 0) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+
+		if (getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+			return ICMP_MSG_IGNORED; /* still connecting */
+	} else if (err != ECONNREFUSED) {
+		return ICMP_MSG_IGNORED;
+	}
+	m->rx_ns = mono_now_ns();
+	return m->kind = ICMP_MSG_REPLY;
+}
+
+void icmp_tcp_close(int fd)
+{
+	struct linger l = { 1, 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
 }

@@ -33,6 +33,9 @@ enum icmp_kind {
 	ICMP_SOCK_NONE,  /* no socket */
 	ICMP_SOCK_DGRAM, /* SOCK_DGRAM, IPPROTO_ICMP(V6): unprivileged */
 	ICMP_SOCK_RAW,   /* SOCK_RAW: root or CAP_NET_RAW */
+	ICMP_SOCK_UDP,   /* SOCK_DGRAM, IPPROTO_UDP: traceroute's UDP probes;
+			  * the ICMP errors they draw come back through the
+			  * error queue (IP_RECVERR), no privilege needed */
 };
 
 /* One socket of a run. */
@@ -56,6 +59,19 @@ struct icmp_sock {
  * the reasons in s->dgram_errno and s->raw_errno. */
 int icmp_open(int family, struct icmp_sock *s);
 
+/* Opens a UDP socket of family for probes whose ICMP errors matter (time
+ * exceeded, port unreachable): IP_RECVERR on, receive timestamps.  The
+ * source port is the kernel's, bound at the first send (or by
+ * icmp_configure's source) and kept, so every datagram of the run has the
+ * same ports.  Returns 0, or -1 with errno. */
+int icmp_udp_open(int family, struct icmp_sock *s);
+
+/* The data of a UDP probe: the tag (cookie and index), then the echo
+ * filler, data_len bytes (at least ICMP_TAG_LEN).  Returns data_len, or 0
+ * when it is out of range or buf too small. */
+size_t icmp_udp_build(const unsigned char cookie[ICMP_COOKIE_LEN], uint32_t index,
+		      size_t data_len, unsigned char *buf, size_t buflen);
+
 void icmp_close(struct icmp_sock *s);
 
 /* What a user can do when no socket opened: the sysctl that allows
@@ -68,6 +84,12 @@ void icmp_open_advice(const struct icmp_sock *s, const char *self, char *buf, si
  * with the reason in err. */
 int icmp_drop_privileges(char *err, size_t errlen);
 
+/* What an ICMP plugin does first thing in main: opens a socket of each
+ * family (icmp_open; one that fails keeps its reasons for
+ * icmp_open_advice), then gives up every privilege.  Returns 0, or -1 with
+ * the reason in err when privileges could not be dropped. */
+int icmp_open_all(struct icmp_sock *v4, struct icmp_sock *v6, char *err, size_t errlen);
+
 /* The Uid, Gid (real, effective, saved, filesystem) and CapEff lines of
  * /proc/self/status ("uid 65534 65534 65534 65534, gid ..., CapEff
  * 0000000000000000"), for -vvv and tests. */
@@ -79,6 +101,10 @@ struct icmp_setup {
 	int tos;                 /* -1: the system's; IPv4 TOS, IPv6 traffic class */
 	bool dont_fragment;      /* DF (IPv4); IPv6 is never fragmented on the
 				  * path, and with this not locally either */
+	bool ignore_path_mtu;    /* with dont_fragment: send up to the
+				  * interface's MTU whatever the kernel learnt
+				  * of the path (IP_PMTUDISC_PROBE), so that
+				  * every probe draws its own answer */
 	const struct sockaddr *source; /* bind to this address; NULL: any */
 	socklen_t source_len;
 	const char *device;      /* send through this interface; NULL: any */
@@ -188,6 +214,34 @@ struct icmp_queued {
  * data, as sent).  Returns m->kind. */
 enum icmp_msg_kind icmp_parse_queued(int family, const struct icmp_queued *q,
 				     const unsigned char *p, size_t n, struct icmp_msg *m);
+
+/* Parses a queued error of a UDP socket and the datagram data it returns
+ * (what the router quoted after the UDP header: the tag when the router
+ * quoted enough).  Returns m->kind: ICMP_MSG_ERROR with error
+ * ICMP_ERR_PORT_UNREACH when the destination itself answered. */
+enum icmp_msg_kind icmp_parse_queued_udp(int family, const struct icmp_queued *q,
+					 const unsigned char *p, size_t n, struct icmp_msg *m);
+
+/* ---- TCP probes (traceroute -T without privilege) ------------------------ */
+
+/* Starts a TCP connect to `to` whose SYN leaves with this TTL (hop
+ * limit), IP_RECVERR on, from source when given: the ICMP error it draws
+ * comes back through the socket's error queue, the destination answers by
+ * accepting or refusing.  Each probe is its own socket (and source port).
+ * Returns the non-blocking socket, or -1 with errno. */
+int icmp_tcp_connect(int family, int ttl, const struct sockaddr *to, socklen_t tolen,
+		     const struct sockaddr *source, socklen_t source_len);
+
+/* What became of a TCP probe whose socket poll reported: ICMP_MSG_ERROR
+ * with the error, the router that sent it (from) and its receive time;
+ * ICMP_MSG_REPLY when the destination accepted or refused the connection
+ * (from is left empty: the caller knows where it went; rx_ns is now);
+ * ICMP_MSG_IGNORED when nothing has come yet. */
+enum icmp_msg_kind icmp_tcp_outcome(int fd, int family, struct icmp_msg *m);
+
+/* Closes a TCP probe's socket at once, with a reset rather than a
+ * goodbye, so that nothing lingers. */
+void icmp_tcp_close(int fd);
 
 /* Reads up to max waiting messages without blocking (the error queue too,
  * when errqueue is set: poll said POLLERR).  Each message is parsed, its

@@ -67,7 +67,9 @@ def main():
     for label, k, scale in rows:
         o, t = med("ours", k) * scale, med("theirs", k) * scale
         ratio = o / t if t > 0 else float("nan")
-        print("| %s | %s | %.2f | %.2f | %.2f |" % (a.name, label, o, t, ratio))
+        # A tiny ratio (ours against mtr's seconds) keeps its digits.
+        rfmt = "%.4f" if ratio < 0.1 else "%.2f"
+        print(("| %s | %s | %.2f | %.2f | " + rfmt + " |") % (a.name, label, o, t, ratio))
     if a.instructions:
         o, t = instructions(cmds["ours"]), instructions(cmds["theirs"])
         print("| %s | instructions (callgrind) | %d | %d | %.2f |" % (a.name, o, t, o / t))

@@ -1,9 +1,9 @@
 /* libFuzzer target: ICMP and ICMPv6 messages as the sockets deliver them,
  * through the parsers of common/icmp: icmp_parse for IPv4 with and without
  * the IP header (raw and datagram sockets) and for ICMPv6, and
- * icmp_parse_queued for errors from a datagram socket's error queue (the
- * first 8 bytes give the sock_extended_err fields, the rest is the
- * returned request).  What a parser says must hold together; and a request
+ * icmp_parse_queued and icmp_parse_queued_udp for errors from a datagram
+ * socket's error queue (the first 8 bytes give the sock_extended_err
+ * fields, the rest is the returned request or UDP data).  What a parser says must hold together; and a request
  * icmp_echo_build makes from the input comes back through icmp_parse.
  * make fuzz builds and runs it. */
 #include <errno.h>
@@ -91,9 +91,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&sin.sin_addr, data + 4, 4);
 		q.dest = data[1] & 4 ? NULL : data[1] & 8 ? (const struct sockaddr *)&sin6
 							  : (const struct sockaddr *)&sin;
-		for (int f = 0; f < 2; f++)
+		for (int f = 0; f < 2; f++) {
 			check(families[f], false,
 			      icmp_parse_queued(families[f], &q, data + 8, size - 8, &m), &m, size - 8);
+			/* A UDP probe's error: the data is the datagram's, no
+			 * ICMP header (check's size bound needs 8 more). */
+			check(families[f], false,
+			      icmp_parse_queued_udp(families[f], &q, data + 8, size - 8, &m), &m,
+			      size);
+			if (m.kind == ICMP_MSG_ERROR && m.tagged != (size - 8 >= ICMP_TAG_LEN))
+				abort();
+		}
 	}
 	if (size >= 10)
 		roundtrip(data, size);

@@ -8,6 +8,9 @@
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -844,6 +847,171 @@ START_TEST(test_icmp_error_text_out_of_range)
 }
 END_TEST
 
+/* ---- UDP and TCP probes (check_hops) ------------------------------------- */
+
+/* The data of a UDP probe: the tag, then the filler; refused when it
+ * cannot hold the tag or the buffer is too small. */
+START_TEST(test_icmp_udp_build)
+{
+	unsigned char b[64];
+	struct icmp_queued q = { EHOSTUNREACH, SO_EE_ORIGIN_ICMP, 11, 0, 0, NULL };
+	struct icmp_msg m;
+
+	ck_assert_uint_eq(icmp_udp_build(cookie, INDEX, 32, b, sizeof(b)), 32);
+	ck_assert(memcmp(b, cookie, ICMP_COOKIE_LEN) == 0);
+	ck_assert(b[8] == 0x89 && b[9] == 0xab && b[10] == 0xcd && b[11] == 0xef);
+	for (size_t i = ICMP_TAG_LEN; i < 32; i++)
+		ck_assert_uint_eq(b[i], i);
+	ck_assert_int_eq(icmp_parse_queued_udp(V4, &q, b, 32, &m), ICMP_MSG_ERROR);
+	ck_assert(m.tagged && m.index == INDEX && m.seq == (uint16_t)INDEX);
+	ck_assert_uint_eq(icmp_udp_build(cookie, 1, ICMP_TAG_LEN - 1, b, sizeof(b)), 0);
+	ck_assert_uint_eq(icmp_udp_build(cookie, 1, 65, b, sizeof(b)), 0);
+	ck_assert_uint_eq(icmp_udp_build(cookie, 1, ICMP_MAX_DATA + 1, b, sizeof(b)), 0);
+}
+END_TEST
+
+static const struct udp_queued_case {
+	const char *name;
+	int family;
+	struct icmp_queued q;
+	size_t data;       /* bytes of the datagram returned (the tag needs 12) */
+	struct want w;
+} udp_queued_cases[] = {
+	{ "v4 time exceeded", V4, { EHOSTUNREACH, SO_EE_ORIGIN_ICMP, 11, 0, 0, NULL }, 32,
+	  ERROR(ICMP_ERR_TTL_EXCEEDED, true, 0) },
+	{ "v4 time exceeded, 8 bytes quoted", V4, { EHOSTUNREACH, SO_EE_ORIGIN_ICMP, 11, 0, 0, NULL },
+	  0, ERROR(ICMP_ERR_TTL_EXCEEDED, false, 0) },
+	{ "v4 time exceeded, 11 data bytes", V4,
+	  { EHOSTUNREACH, SO_EE_ORIGIN_ICMP, 11, 0, 0, NULL }, 11,
+	  ERROR(ICMP_ERR_TTL_EXCEEDED, false, 0) },
+	{ "v4 port unreachable: the destination", V4,
+	  { ECONNREFUSED, SO_EE_ORIGIN_ICMP, 3, 3, 0, NULL }, 32,
+	  ERROR(ICMP_ERR_PORT_UNREACH, true, 0) },
+	{ "v4 net unreachable", V4, { ENETUNREACH, SO_EE_ORIGIN_ICMP, 3, 0, 0, NULL }, 32,
+	  ERROR(ICMP_ERR_NET_UNREACH, true, 0) },
+	{ "v4 frag needed", V4, { EMSGSIZE, SO_EE_ORIGIN_ICMP, 3, 4, 1400, NULL }, 32,
+	  ERROR(ICMP_ERR_FRAG_NEEDED, true, 1400) },
+	{ "v6 time exceeded", V6, { EHOSTUNREACH, SO_EE_ORIGIN_ICMP6, 3, 0, 0, NULL }, 32,
+	  ERROR(ICMP_ERR_TTL_EXCEEDED, true, 0) },
+	{ "v6 port unreachable", V6, { ECONNREFUSED, SO_EE_ORIGIN_ICMP6, 1, 4, 0, NULL }, 32,
+	  ERROR(ICMP_ERR_PORT_UNREACH, true, 0) },
+	{ "v6 local EMSGSIZE", V6, { EMSGSIZE, SO_EE_ORIGIN_LOCAL, 0, 0, 1280, NULL }, 32,
+	  ERROR(ICMP_ERR_FRAG_NEEDED, true, 1280) },
+	{ "no origin", V4, { EHOSTUNREACH, SO_EE_ORIGIN_NONE, 11, 0, 0, NULL }, 32, IGNORED },
+	{ "ICMP6 origin on IPv4", V4, { EHOSTUNREACH, SO_EE_ORIGIN_ICMP6, 3, 0, 0, NULL }, 32,
+	  IGNORED },
+};
+
+START_TEST(test_icmp_parse_queued_udp)
+{
+	const struct udp_queued_case *c = &udp_queued_cases[_i];
+	unsigned char b[64];
+	struct icmp_msg m;
+
+	icmp_udp_build(cookie, INDEX, 32, b, sizeof(b));
+	memset(&m, 0xa5, sizeof(m));
+	ck_assert_msg(icmp_parse_queued_udp(c->family, &c->q, b, c->data, &m) == c->w.kind,
+		      "%s: kind %d", c->name, m.kind);
+	if (c->w.kind == ICMP_MSG_IGNORED)
+		return;
+	ck_assert_msg(m.error == c->w.error, "%s: error %s", c->name, icmp_error_text(m.error));
+	ck_assert_msg(m.mtu == c->w.mtu, "%s: mtu %u", c->name, m.mtu);
+	ck_assert_msg(m.tagged == c->w.tagged, "%s: tagged %d", c->name, m.tagged);
+	if (m.tagged)
+		ck_assert(m.index == INDEX && memcmp(m.cookie, cookie, ICMP_COOKIE_LEN) == 0);
+	ck_assert_uint_eq(m.data_len, c->data);
+	ck_assert(!m.has_probe_to);
+}
+END_TEST
+
+/* Waits (bounded) until fd has news. */
+static void wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	ck_assert_int_eq(poll(&p, 1, UNIT_BUDGET_MS), 1);
+}
+
+/* A UDP probe to a closed port on loopback: the kernel's port unreachable
+ * comes back through the error queue, tagged; a second send right after
+ * goes out although the first error is still pending on the socket (it is
+ * not reported in place of the send). */
+START_TEST(test_icmp_udp_loopback)
+{
+	struct icmp_sock s;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct sockaddr_in self = { .sin_family = AF_INET };
+	socklen_t len = sizeof(self);
+	unsigned char b[32];
+	struct icmp_msg m[4];
+	unsigned ignored = 0;
+	int n, got = 0, fd;
+
+	/* A free port: bound by another socket, then closed. */
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&to, sizeof(to)) == 0 ||
+			 (to.sin_port = 0, bind(fd, (struct sockaddr *)&to, sizeof(to))) == 0, 1);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&self, &len), 0);
+	to.sin_port = self.sin_port;
+	close(fd);
+
+	ck_assert_int_eq(icmp_udp_open(AF_INET, &s), 0);
+	ck_assert_int_eq(s.kind, ICMP_SOCK_UDP);
+	for (uint32_t i = 0; i < 2; i++) {
+		icmp_udp_build(cookie, 40 + i, sizeof(b), b, sizeof(b));
+		ck_assert_int_eq(icmp_send(&s, (struct sockaddr *)&to, sizeof(to), b, sizeof(b)), 0);
+	}
+	while (got < 2) {
+		wait_fd(s.fd, POLLIN);
+		n = icmp_recv(&s, true, m + got, 4 - got, &ignored);
+		ck_assert_int_ge(n, 0);
+		got += n;
+	}
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(m[i].kind, ICMP_MSG_ERROR);
+		ck_assert_int_eq(m[i].error, ICMP_ERR_PORT_UNREACH);
+		ck_assert(m[i].tagged && m[i].index == 40u + (uint32_t)i);
+		ck_assert(m[i].has_probe_to);
+		ck_assert_int_eq(m[i].from.ss_family, AF_INET);
+		ck_assert_int_gt(m[i].rx_ns, 0);
+	}
+	icmp_close(&s);
+}
+END_TEST
+
+/* TCP probes on loopback: to a listening port the connect is accepted, to
+ * a closed one refused; both are the destination answering.  Before the
+ * answer the outcome is nothing yet. */
+START_TEST(test_icmp_tcp_loopback)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	socklen_t len = sizeof(to);
+	struct icmp_msg m;
+	int l = socket(AF_INET, SOCK_STREAM, 0), fd;
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&to, &len), 0);
+	fd = icmp_tcp_connect(AF_INET, 64, (struct sockaddr *)&to, sizeof(to), NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	wait_fd(fd, POLLOUT);
+	ck_assert_int_eq(icmp_tcp_outcome(fd, AF_INET, &m), ICMP_MSG_REPLY);
+	ck_assert_int_gt(m.rx_ns, 0);
+	icmp_tcp_close(fd);
+	close(l); /* now the port is closed: refused */
+	fd = icmp_tcp_connect(AF_INET, 64, (struct sockaddr *)&to, sizeof(to), NULL, 0);
+	ck_assert_int_ge(fd, 0);
+	wait_fd(fd, POLLOUT);
+	ck_assert_int_eq(icmp_tcp_outcome(fd, AF_INET, &m), ICMP_MSG_REPLY);
+	icmp_tcp_close(fd);
+	icmp_tcp_close(-1); /* nothing */
+	ck_assert_int_eq(icmp_tcp_connect(AF_INET, 0, (struct sockaddr *)&to, sizeof(to), NULL, 0),
+			 -1); /* TTL 0 is refused by the kernel */
+}
+END_TEST
+
 Suite *icmp_suite(void)
 {
 	Suite *s = suite_create("icmp");
@@ -865,6 +1033,10 @@ Suite *icmp_suite(void)
 	tcase_add_loop_test(build_tc, test_icmp_echo_build, 0, N(build_cases));
 	tcase_add_loop_test(build_tc, test_icmp_echo_build_refused, 0, N(build_bad_cases));
 	tcase_add_loop_test(build_tc, test_icmp_roundtrip, 0, N(roundtrip_cases));
+	tcase_add_test(build_tc, test_icmp_udp_build);
+	tcase_add_loop_test(build_tc, test_icmp_parse_queued_udp, 0, N(udp_queued_cases));
+	tcase_add_test(build_tc, test_icmp_udp_loopback);
+	tcase_add_test(build_tc, test_icmp_tcp_loopback);
 	suite_add_tcase(s, build_tc);
 	return s;
 }

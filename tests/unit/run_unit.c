@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, icmp_suite());
 	srunner_add_suite(sr, probe_suite());
 	srunner_add_suite(sr, stats_suite());
+	srunner_add_suite(sr, baseline_suite());
 	srunner_add_suite(sr, smtp_suite());
 	srunner_add_suite(sr, pop3_suite());
 	srunner_add_suite(sr, maildate_suite());

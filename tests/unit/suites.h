@@ -24,6 +24,7 @@ Suite *secret_suite(void);
 Suite *icmp_suite(void);
 Suite *probe_suite(void);
 Suite *stats_suite(void);
+Suite *baseline_suite(void);
 Suite *smtp_suite(void);
 Suite *pop3_suite(void);
 Suite *maildate_suite(void);
