@@ -6,7 +6,8 @@
 #   make bench      side-by-side benchmarks against the tools users know
 #   make fuzz       run the fuzz targets of the network parsers (clang)
 #   make install    PREFIX, DESTDIR, libexecdir honoured
-#   make deps       install (as root, Debian/Ubuntu) every package needed
+#   make deps       install (as root, Debian/Ubuntu) what building needs
+#   make test-deps  and what the tests, the lab and the benchmarks need
 #   make clean
 
 VERSION    := 0.1.0
@@ -53,7 +54,7 @@ TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage test
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo bench fuzz install uninstall deps clean
+.PHONY: all check unit valgrind integration demo bench fuzz install uninstall deps test-deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -130,14 +131,20 @@ install: all
 uninstall:
 	rm -f $(PLUGINS:%=$(DESTDIR)$(libexecdir)/%) $(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
 
-# Installs every package in packages.debian; idempotent and non-interactive.
+# make deps: what building needs (packages-build.debian); make test-deps:
+# what the tests, the lab and the benchmarks need (packages-test.debian).
+# Both idempotent and non-interactive; .ci/run calls both.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (it uses apt-get)"; exit 1; fi
+	apt-get update -qq
+	$(APT_INSTALL) $$(sed -e 's/#.*//' packages-build.debian) >/dev/null
+
+test-deps: deps
 	echo 'postfix postfix/main_mailer_type select Local only' | debconf-set-selections
 	echo 'postfix postfix/mailname string netcheck.test' | debconf-set-selections
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    $$(sed -e 's/#.*//' packages.debian) >/dev/null
+	$(APT_INSTALL) $$(sed -e 's/#.*//' packages-test.debian) >/dev/null
 
 clean:
 	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN) \

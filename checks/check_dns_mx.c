@@ -970,7 +970,9 @@ int main(int argc, char **argv)
 		return STATE_UNKNOWN;
 	}
 	check(&c);
-	rc = output_write(c.res, c.co.output, c.co.verbose, stdout);
+	/* The domain is what the tags and paths of influx and graphite name. */
+	c.co.host = c.p.domain;
+	rc = opts_write(&info, &c.co, c.res, stdout);
 	result_free(c.res);
 	return rc;
 }

@@ -1330,7 +1330,7 @@ int main(int argc, char **argv)
 	check(&r);
 	result_perf(r.res, &(struct perf){ .label = "time", .value = deadline_elapsed_s(&r.d),
 					   .uom = "s", .min = 0, .max = NAN });
-	rc = output_write(r.res, r.co.output, r.co.verbose, stdout);
+	rc = opts_write(&info, &r.co, r.res, stdout);
 	run_free(&r);
 	return rc;
 }

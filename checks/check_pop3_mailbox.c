@@ -566,7 +566,7 @@ int main(int argc, char **argv)
 		r.t = transcript_new();
 	session(&r);
 	judge(&r);
-	rc = output_write(r.res, r.co.output, r.co.verbose, stdout);
+	rc = opts_write(&info, &r.co, r.res, stdout);
 	transcript_free(r.t);
 	resolver_free(r.resolver);
 	result_free(r.res);

@@ -771,7 +771,7 @@ int main(int argc, char **argv)
 			rc = STATE_UNKNOWN;
 		} else {
 			run_check(&r);
-			rc = output_write(r.res, r.co.output, r.co.verbose, stdout);
+			rc = opts_write(&info, &r.co, r.res, stdout);
 		}
 	}
 	if (r.p.has_expect)

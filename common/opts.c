@@ -19,19 +19,28 @@ enum {
 	KEY_PASSWORD_FILE,
 	KEY_PASSWORD_ENV,
 	KEY_DNS_SERVER,
+	KEY_GRAPHITE_PREFIX,
 };
 
 #define MAX_OPTIONS 96
 
+/* A valid Graphite path (letters, digits, _ - .). */
+static bool graphite_path(const char *s)
+{
+	return s[0] != '\0' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+		       strlen(s);
+}
+
 /* The shared options, in --help order.  -H and -p are offered only when the
  * plugin says what they mean. */
 static const struct opt_spec common_specs[] = {
-	{ "help", 'h', NULL, "Print this help and exit.", "" },
-	{ "version", 'V', NULL, "Print the version and exit.", "" },
+	{ "help", 'h', NULL, "Print this help and exit with 3 (UNKNOWN), as monitoring-plugins do.", "" },
+	{ "version", 'V', NULL, "Print the version and exit with 3 (UNKNOWN).", "" },
 	{ "hostname", 'H', "HOST", NULL, "none" },
 	{ "port", 'p', "PORT", NULL, NULL },
-	{ "ipv4", '4', NULL, "Use IPv4 only.", "every address, in order" },
-	{ "ipv6", '6', NULL, "Use IPv6 only.", "every address, in order" },
+	{ "ipv4", '4', NULL, "Use IPv4 only (also --use-ipv4).", "every address, in order" },
+	{ "ipv6", '6', NULL, "Use IPv6 only (also --use-ipv6).", "every address, in order" },
 	{ "timeout", 't', "SECONDS[:STATE]",
 	  "Budget for the whole run (a number of seconds, or with a unit: 500ms, "
 	  "2m); STATE is the state to report when it runs out (ok, warning, "
@@ -42,8 +51,13 @@ static const struct opt_spec common_specs[] = {
 	  "Add long output; repeat for more: -v the transcript of the dialogue, "
 	  "-vv timings and TLS details, -vvv debugging.", "off" },
 	{ "output", KEY_OUTPUT, "FORMAT",
-	  "classic (Nagios status line, long output, perfdata) or json (one "
-	  "document, for scripts and cron).", "classic" },
+	  "classic (Nagios status line, long output, perfdata), json (one "
+	  "document, for scripts and cron), influx (one InfluxDB line: the "
+	  "plugin as measurement, host and service tags, the state, the summary "
+	  "and a field per perfdata value) or graphite (PREFIX.LABEL VALUE TIME "
+	  "lines); the exit code is the state in every format.", "classic" },
+	{ "graphite-prefix", KEY_GRAPHITE_PREFIX, "PREFIX",
+	  "Path before --output=graphite's labels.", "netcheck.HOST.PLUGIN" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -227,12 +241,13 @@ void opts_help(const struct plugin_info *pi, FILE *out)
 
 /* A usage error goes out as every result does: escaped (a newline or '|'
  * in an option's value cannot break the status line or start perfdata)
- * and in the format asked for. */
+ * and in the format asked for (co NULL: classic). */
 __attribute__((format(printf, 4, 0)))
-static int vusage_error(const struct plugin_info *pi, enum output_format fmt_out, FILE *out,
+static int vusage_error(const struct plugin_info *pi, const struct common_opts *co, FILE *out,
 			const char *fmt, va_list ap)
 {
 	struct result *res = result_new(pi->service);
+	struct output_meta meta = { .plugin = pi->name };
 	char *msg = NULL;
 
 	if (res == NULL || vasprintf(&msg, fmt, ap) < 0) {
@@ -244,21 +259,13 @@ static int vusage_error(const struct plugin_info *pi, enum output_format fmt_out
 	result_summary(res, "%s", msg);
 	result_note(res, "Usage: %s %s", pi->name, pi->usage);
 	result_note(res, "Try '%s --help' for more information.", pi->name);
-	output_write(res, fmt_out, 0, out);
+	if (co) {
+		meta.host = co->nhosts > 1 ? NULL : co->host;
+		meta.graphite_prefix = co->graphite_prefix;
+	}
+	output_write_meta(res, co ? co->output : OUTPUT_CLASSIC, 0, &meta, out);
 	result_free(res);
 	free(msg);
-	return STATE_UNKNOWN;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int usage_error_to(const struct plugin_info *pi, enum output_format fmt_out, FILE *out,
-			  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vusage_error(pi, fmt_out, out, fmt, ap);
-	va_end(ap);
 	return STATE_UNKNOWN;
 }
 
@@ -268,7 +275,7 @@ int opts_usage_error(const struct plugin_info *pi, const struct common_opts *co,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vusage_error(pi, co ? co->output : OUTPUT_CLASSIC, stdout, fmt, ap);
+	vusage_error(pi, co, stdout, fmt, ap);
 	va_end(ap);
 	return STATE_UNKNOWN;
 }
@@ -480,6 +487,12 @@ static int build_tables(const struct plugin_info *pi, struct option *longopts,
 					shortopts[s++] = ':';
 			}
 		}
+	/* monitoring-plugins' long names of -4 and -6, so that their service
+	 * definitions carry over. */
+	if (n + 3 >= MAX_OPTIONS)
+		return -1;
+	longopts[n++] = (struct option){ "use-ipv4", no_argument, NULL, '4' };
+	longopts[n++] = (struct option){ "use-ipv6", no_argument, NULL, '6' };
 	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
 	shortopts[s] = '\0';
 	return 0;
@@ -617,9 +630,18 @@ static int common_option(const struct plugin_info *pi, struct common_opts *co,
 		return 0;
 	case KEY_OUTPUT:
 		if (output_format_parse(arg, &co->output) < 0) {
-			snprintf(err, errlen, "'%s' is not an output format (classic, json)", arg);
+			snprintf(err, errlen,
+				 "'%s' is not an output format (classic, json, influx, graphite)", arg);
 			return -1;
 		}
+		return 0;
+	case KEY_GRAPHITE_PREFIX:
+		if (!graphite_path(arg)) {
+			snprintf(err, errlen, "'%s' is not a Graphite path (letters, digits, _ - .)",
+				 arg);
+			return -1;
+		}
+		co->graphite_prefix = arg;
 		return 0;
 	}
 	if (group_option(pi, co, key, arg, err, errlen) == 0)
@@ -627,6 +649,22 @@ static int common_option(const struct plugin_info *pi, struct common_opts *co,
 	if (err[0] != '\0')
 		return -1;
 	return handler != NULL ? handler(ctx, key, arg, err, errlen) : -1;
+}
+
+/* The --graphite-prefix given (when valid), looked up before parsing as
+ * --output is. */
+static const char *scan_graphite_prefix(int argc, char **argv)
+{
+	const char *p = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--graphite-prefix=", 18) == 0 && graphite_path(argv[i] + 18))
+			p = argv[i] + 18;
+		else if (strcmp(argv[i], "--graphite-prefix") == 0 && i + 1 < argc &&
+			 graphite_path(argv[++i]))
+			p = argv[i];
+	}
+	return p;
 }
 
 /* The --output asked for, looked up before parsing so that an error in an
@@ -653,7 +691,7 @@ static int parse_failed(const struct plugin_info *pi, struct common_opts *co, FI
 
 	opts_free(co);
 	va_start(ap, fmt);
-	vusage_error(pi, co->output, out, fmt, ap);
+	vusage_error(pi, co, out, fmt, ap);
 	va_end(ap);
 	return STATE_UNKNOWN;
 }
@@ -672,23 +710,27 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 		.timeout_ms = OPTS_DEFAULT_TIMEOUT_MS,
 		.timeout_state = STATE_CRITICAL,
 		.output = scan_output(argc, argv),
+		.graphite_prefix = scan_graphite_prefix(argc, argv),
 		.tls = { .warn_days = -1, .crit_days = -1 },
 	};
 	if (build_tables(pi, longopts, shortopts, sizeof(shortopts)) < 0)
-		return usage_error_to(pi, co->output, out, "internal error: too many options");
+		return parse_failed(pi, co, out, "internal error: too many options");
 
 	optind = 0; /* glibc: start afresh, also on a second call */
 	opterr = 0;
 	while ((key = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (key) {
+		/* Exit code 3 (UNKNOWN), as monitoring-plugins' plugins: a
+		 * service defined with a mistyped "-h HOST" must never be a
+		 * green service that checks nothing. */
 		case 'h':
 			opts_free(co);
 			opts_help(pi, out);
-			return 0;
+			return STATE_UNKNOWN;
 		case 'V':
 			opts_free(co);
 			opts_version(pi, out);
-			return 0;
+			return STATE_UNKNOWN;
 		case '?':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
 			return parse_failed(pi, co, out, "unknown option '%s'", opt);
@@ -709,4 +751,13 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	if (optind < argc)
 		return parse_failed(pi, co, out, "unexpected argument '%s'", argv[optind]);
 	return -1;
+}
+
+int opts_write(const struct plugin_info *pi, const struct common_opts *co,
+	       const struct result *res, FILE *out)
+{
+	struct output_meta meta = { .plugin = pi->name, .host = co->nhosts > 1 ? NULL : co->host,
+				    .graphite_prefix = co->graphite_prefix };
+
+	return output_write_meta(res, co->output, co->verbose, &meta, out);
 }

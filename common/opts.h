@@ -86,10 +86,16 @@ struct common_opts {
 	struct tls_opts tls;       /* OPTS_TLS */
 	struct secret_source pw;   /* OPTS_PASSWORD */
 	char dns_servers[OPTS_DNS_SERVERS_MAX]; /* OPTS_DNS: "A,B", "" none */
+	const char *graphite_prefix; /* --graphite-prefix; NULL: the default */
 	char **hosts;              /* many_hosts: every host given, in order
 				    * (host is the first); free with opts_free */
 	size_t nhosts;
 };
+
+/* Writes res in the format of co (--output), naming the plugin and host
+ * for influx and graphite.  Returns the exit code (output_write_meta). */
+int opts_write(const struct plugin_info *pi, const struct common_opts *co,
+	       const struct result *res, FILE *out);
 
 /* Frees what opts_parse allocated in co (the host list). */
 void opts_free(struct common_opts *co);
@@ -100,9 +106,9 @@ typedef int (*opt_handler)(void *ctx, int key, const char *arg, char *err,
 			   size_t errlen);
 
 /* Parses argv.  Returns -1 when the plugin should run; otherwise the exit
- * code to return right away after what was written to out: 0 after --help
- * or --version, 3 after a usage error ("SERVICE UNKNOWN - what is wrong"
- * and a usage hint). */
+ * code to return right away after what was written to out: 3 (UNKNOWN)
+ * after --help or --version, as monitoring-plugins' plugins, and after a
+ * usage error ("SERVICE UNKNOWN - what is wrong" and a usage hint). */
 int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	       char **argv, opt_handler handler, void *ctx, FILE *out);
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "range.h"
 
@@ -18,6 +19,10 @@ int output_format_parse(const char *text, enum output_format *out)
 		*out = OUTPUT_CLASSIC;
 	else if (strcmp(text, "json") == 0)
 		*out = OUTPUT_JSON;
+	else if (strcmp(text, "influx") == 0)
+		*out = OUTPUT_INFLUX;
+	else if (strcmp(text, "graphite") == 0)
+		*out = OUTPUT_GRAPHITE;
 	else
 		return -1;
 	return 0;
@@ -304,14 +309,133 @@ static void write_json(const struct result *res, int verbosity, FILE *out)
 	fputs("]}\n", out);
 }
 
-int output_write(const struct result *res, enum output_format fmt,
-		 int verbosity, FILE *out)
+/* ---- influx and graphite ------------------------------------------------ */
+
+static int64_t meta_time_ns(const struct output_meta *meta)
 {
-	if (fmt == OUTPUT_JSON)
-		write_json(res, verbosity, out);
-	else
-		write_classic(res, verbosity, out);
+	struct timespec ts;
+
+	if (meta && meta->time_ns)
+		return meta->time_ns;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Line protocol text: the bytes in `special` and the backslash escaped
+ * with a backslash, control bytes (a newline would end the line) as a
+ * space. */
+static void influx_text(FILE *out, const char *s, const char *special)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			c = ' ';
+		if (c == '\\' || strchr(special, c))
+			fputc('\\', out);
+		fputc(c, out);
+	}
+}
+
+/* A field of ours that a perfdata label must not take over. */
+static bool influx_reserved(const char *label)
+{
+	return strcmp(label, "state") == 0 || strcmp(label, "summary") == 0;
+}
+
+static void write_influx(const struct result *res, const struct output_meta *meta, FILE *out)
+{
+	const char *plugin = meta && meta->plugin ? meta->plugin : result_service(res);
+
+	influx_text(out, plugin, ", ");
+	if (meta && meta->host && meta->host[0]) {
+		fputs(",host=", out);
+		influx_text(out, meta->host, ",= ");
+	}
+	if (result_service(res)[0]) {
+		fputs(",service=", out);
+		influx_text(out, result_service(res), ",= ");
+	}
+	fprintf(out, " state=%di,summary=\"", (int)result_state(res));
+	influx_text(out, result_get_summary(res), "\"");
+	fputc('"', out);
+	for (size_t i = 0; i < result_nperf(res); i++) {
+		const struct result_perf_item *it = result_perf_at(res, i);
+		char num[400];
+
+		if (!isfinite(it->value) || it->label[0] == '\0')
+			continue;
+		number_format(it->value, num, sizeof(num));
+		fputs(influx_reserved(it->label) ? ",perf_" : ",", out);
+		influx_text(out, it->label, ",= ");
+		fprintf(out, "=%s", num);
+	}
+	fprintf(out, " %lld\n", (long long)meta_time_ns(meta));
+}
+
+/* A part of a Graphite path: letters, digits, '_' and '-' kept, anything
+ * else (the dot that separates parts, too) as '_'. */
+static void graphite_part(FILE *out, const char *s, bool keep_dots)
+{
+	if (*s == '\0')
+		fputs("none", out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-' || (keep_dots && c == '.');
+
+		fputc(ok ? c : '_', out);
+	}
+}
+
+static void graphite_prefix(FILE *out, const struct result *res, const struct output_meta *meta)
+{
+	if (meta && meta->graphite_prefix) {
+		graphite_part(out, meta->graphite_prefix, true);
+		return;
+	}
+	fputs("netcheck.", out);
+	graphite_part(out, meta && meta->host ? meta->host : "", false);
+	fputc('.', out);
+	graphite_part(out, meta && meta->plugin ? meta->plugin : result_service(res), false);
+}
+
+static void write_graphite(const struct result *res, const struct output_meta *meta, FILE *out)
+{
+	long long t = (long long)(meta_time_ns(meta) / 1000000000);
+
+	graphite_prefix(out, res, meta);
+	fprintf(out, ".state %d %lld\n", (int)result_state(res), t);
+	for (size_t i = 0; i < result_nperf(res); i++) {
+		const struct result_perf_item *it = result_perf_at(res, i);
+		char num[400];
+
+		if (!isfinite(it->value))
+			continue;
+		number_format(it->value, num, sizeof(num));
+		graphite_prefix(out, res, meta);
+		fputc('.', out);
+		graphite_part(out, it->label, false);
+		fprintf(out, " %s %lld\n", num, t);
+	}
+}
+
+int output_write_meta(const struct result *res, enum output_format fmt, int verbosity,
+		      const struct output_meta *meta, FILE *out)
+{
+	switch (fmt) {
+	case OUTPUT_JSON: write_json(res, verbosity, out); break;
+	case OUTPUT_INFLUX: write_influx(res, meta, out); break;
+	case OUTPUT_GRAPHITE: write_graphite(res, meta, out); break;
+	default: write_classic(res, verbosity, out); break;
+	}
 	if (fflush(out) != 0 || ferror(out))
 		return STATE_UNKNOWN;
 	return (int)result_state(res);
+}
+
+int output_write(const struct result *res, enum output_format fmt,
+		 int verbosity, FILE *out)
+{
+	return output_write_meta(res, fmt, verbosity, NULL, out);
 }

@@ -48,7 +48,7 @@ fail() { complain "$@"; return 1; }
 skip() { printf '%s\n' "$*" >&2; exit 77; }
 
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
-need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1 (make deps installs it)"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1 (make test-deps installs it)"; }
 need_lab() {
 	[ -n "${LAB_UP:-}" ] || skip "the lab is not up: ${LAB_WHY:-unknown reason}"
 }

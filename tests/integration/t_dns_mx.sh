@@ -26,7 +26,7 @@ dig_mx() {
 test_help_names_every_option_and_its_default() {
 	local o
 	run "$MX" --help
-	expect_rc 0
+	expect_rc 3
 	expect_out '^Usage: check_dns_mx -d DOMAIN '
 	for o in '-d, --domain=DOMAIN' '-s, --server=SERVER\[:PORT\]' '--tcp' '--no-recursion' \
 		 '--allow-implicit-mx' '--expect-null-mx' '--no-resolve' '--expect=HOST\[,HOST\.\.\.\]' \

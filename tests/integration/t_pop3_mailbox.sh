@@ -737,7 +737,7 @@ EOF
 
 test_pop3_help_names_every_option_with_default() {
 	run "$POP" --help
-	expect_rc 0
+	expect_rc 3
 	local o
 	for o in hostname port ipv4 ipv6 timeout warning critical verbose output tls starttls \
 		 certificate ca-file insecure user password-file password-env password apop sasl \

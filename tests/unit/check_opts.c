@@ -117,8 +117,72 @@ START_TEST(test_everything_set)
 	ck_assert_double_eq_tol(co.crit.end, 1, 1e-12);
 	ck_assert_int_eq(co.verbose, 3);
 	ck_assert_int_eq(co.output, OUTPUT_JSON);
+	ck_assert_ptr_null(co.graphite_prefix);
 	ck_assert_str_eq(s.fqdn, "client.test");
 	ck_assert_int_eq(s.flags, 2);
+	free(text);
+}
+END_TEST
+
+/* -4/-6 under every name they have, monitoring-plugins' long ones too; the
+ * last one given wins. */
+static const struct family_case {
+	const char *args[3];
+	int family;
+} family_cases[] = {
+	{ { "-4" }, AF_INET },
+	{ { "--ipv4" }, AF_INET },
+	{ { "--use-ipv4" }, AF_INET },
+	{ { "-6" }, AF_INET6 },
+	{ { "--ipv6" }, AF_INET6 },
+	{ { "--use-ipv6" }, AF_INET6 },
+	{ { "--use-ipv4", "--use-ipv6" }, AF_INET6 },
+	{ { "--use-ipv6", "-4" }, AF_INET },
+	{ { NULL }, AF_UNSPEC },
+};
+
+/* --output=graphite with a prefix: opts_write names the plugin and host. */
+START_TEST(test_opts_write_graphite)
+{
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct result *res = result_new("TEST");
+
+	ck_assert_int_eq(parse(ARGS("-H", "mail.test", "--output=graphite"), &co, &s, &text), -1);
+	free(text);
+	result_perf(res, &(struct perf){ "time", 0.5, "s", NULL, NULL, 0, NAN });
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(opts_write(&info, &co, res, f), 0);
+	fclose(f);
+	ck_assert_msg(strncmp(buf, "netcheck.mail_test.check_test.state 0 ", 38) == 0, "%s", buf);
+	ck_assert_msg(strstr(buf, "\nnetcheck.mail_test.check_test.time 0.5 ") != NULL, "%s", buf);
+	free(buf);
+	ck_assert_int_eq(parse(ARGS("-H", "mail.test", "--output", "graphite", "--graphite-prefix",
+				    "a.b-c_d"), &co, &s, &text), -1);
+	free(text);
+	ck_assert_str_eq(co.graphite_prefix, "a.b-c_d");
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(opts_write(&info, &co, res, f), 0);
+	fclose(f);
+	ck_assert_msg(strncmp(buf, "a.b-c_d.state 0 ", 16) == 0, "%s", buf);
+	free(buf);
+	result_free(res);
+}
+END_TEST
+
+START_TEST(test_family_names)
+{
+	const struct family_case *c = &family_cases[_i];
+	struct common_opts co;
+	struct seen s = { 0 };
+	char *text;
+
+	ck_assert_int_eq(parse(c->args, &co, &s, &text), -1);
+	ck_assert_int_eq(co.family, c->family);
 	free(text);
 }
 END_TEST
@@ -141,13 +205,16 @@ static const struct bad_case {
 	{ { "-t", "abc" }, "-t: 'abc' is not a number" },
 	{ { "-t", "10:maybe" }, "-t: 'maybe' is not a state" },
 	{ { "-t", "5y" }, "unknown unit 'y'" },
+	{ { "--output", "xml" }, "--output: 'xml' is not an output format (classic, json, influx, graphite)" },
+	{ { "--graphite-prefix", "a b" }, "--graphite-prefix: 'a b' is not a Graphite path" },
+	{ { "--graphite-prefix=" }, "--graphite-prefix: '' is not a Graphite path" },
 	{ { "-t", "100000" }, "is out of range" },
 	{ { "-w", "20:10" }, "-w: invalid range '20:10': the start is greater than the end" },
 	{ { "-c", "10:x" }, "-c: invalid range '10:x': 'x' is not a number" },
 	{ { "-w", "@" }, "-w: invalid range '@'" },
 	{ { "-H", "" }, "-H: '' is not a host name or address" },
 	{ { "-H", "a b" }, "-H: 'a b' is not a host name or address" },
-	{ { "--output=xml" }, "--output: 'xml' is not an output format (classic, json)" },
+	{ { "--output=xml" }, "--output: 'xml' is not an output format (classic, json, influx, graphite)" },
 	{ { "-x" }, "unknown option '-x'" },
 	{ { "--bogus" }, "unknown option '--bogus'" },
 	{ { "--bogus=1" }, "unknown option '--bogus'" },
@@ -192,7 +259,7 @@ START_TEST(test_help_lists_every_option_with_default)
 	char *text;
 	int entries = 0, defaults = 0;
 
-	ck_assert_int_eq(parse(ARGS("--help"), &co, &s, &text), 0);
+	ck_assert_int_eq(parse(ARGS("--help"), &co, &s, &text), 3);
 	ck_assert_msg(strncmp(text, "check_test (netcheck) " NETCHECK_VERSION "\n",
 			      strlen("check_test (netcheck) " NETCHECK_VERSION "\n")) == 0,
 		      "first line is not the version: %s", text);
@@ -209,7 +276,7 @@ START_TEST(test_help_lists_every_option_with_default)
 	}
 	for (const char *p = text; (p = strstr(p, "(default: ")) != NULL; p++)
 		defaults++;
-	ck_assert_int_eq(entries, 13);
+	ck_assert_int_eq(entries, 14);
 	ck_assert_int_eq(defaults, entries - 2);
 	free(text);
 }
@@ -221,7 +288,7 @@ START_TEST(test_version)
 	struct seen s = { 0 };
 	char *text;
 
-	ck_assert_int_eq(parse(ARGS("-V"), &co, &s, &text), 0);
+	ck_assert_int_eq(parse(ARGS("-V"), &co, &s, &text), 3);
 	ck_assert_str_eq(text, "check_test (netcheck) " NETCHECK_VERSION "\n");
 	free(text);
 }
@@ -817,7 +884,7 @@ START_TEST(test_raw_thresholds)
 	opts_free(&co);
 	free(text);
 
-	ck_assert_int_eq(parse_many(&many, ARGS("--help"), &co, &seen, &text), 0);
+	ck_assert_int_eq(parse_many(&many, ARGS("--help"), &co, &seen, &text), 3);
 	flat = unwrapped(text);
 	ck_assert_ptr_nonnull(strstr(text, "\n -w, --warning=RANGE\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\n -c, --critical=RANGE\n"));
@@ -895,6 +962,8 @@ Suite *opts_suite(void)
 	tcase_set_timeout(tc, UNIT_TIMEOUT);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_everything_set);
+	tcase_add_test(tc, test_opts_write_graphite);
+	tcase_add_loop_test(tc, test_family_names, 0, (int)(sizeof(family_cases) / sizeof(family_cases[0])));
 	tcase_add_loop_test(tc, test_bad_arguments, 0, N(bad_cases));
 	tcase_add_test(tc, test_help_lists_every_option_with_default);
 	tcase_add_test(tc, test_version);

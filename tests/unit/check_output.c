@@ -245,8 +245,107 @@ START_TEST(test_output_format_parse)
 	ck_assert_int_eq(f, OUTPUT_CLASSIC);
 	ck_assert_int_eq(output_format_parse("json", &f), 0);
 	ck_assert_int_eq(f, OUTPUT_JSON);
+	ck_assert_int_eq(output_format_parse("influx", &f), 0);
+	ck_assert_int_eq(f, OUTPUT_INFLUX);
+	ck_assert_int_eq(output_format_parse("graphite", &f), 0);
+	ck_assert_int_eq(f, OUTPUT_GRAPHITE);
 	ck_assert_int_eq(output_format_parse("JSON ", &f), -1);
 	ck_assert_int_eq(output_format_parse("", &f), -1);
+}
+END_TEST
+
+/* ---- influx and graphite -------------------------------------------------- */
+
+static char *render_meta(const struct result *res, enum output_format fmt,
+			 const struct output_meta *meta, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	*rc = output_write_meta(res, fmt, 0, meta, f);
+	fclose(f);
+	return buf;
+}
+
+/* A result as plugins make them: a summary, values in their units, one U,
+ * labels that need escaping in one format or the other. */
+static struct result *sample(const char *summary, const char *label3)
+{
+	struct result *res = result_new("DNS MX");
+
+	result_summary(res, "%s", summary);
+	result_raise(res, STATE_WARNING);
+	result_perf(res, &(struct perf){ "rtt", 0.25, "ms", NULL, NULL, 0, NAN });
+	result_perf(res, &(struct perf){ "ttl", NAN, "s", NULL, NULL, 0, NAN });
+	result_perf(res, &(struct perf){ label3, 3, "", NULL, NULL, 0, NAN });
+	return res;
+}
+
+static const struct metric_case {
+	const char *name;
+	enum output_format fmt;
+	const char *summary, *label3;
+	struct output_meta meta;
+	const char *want;
+} metric_cases[] = {
+	{ "influx", OUTPUT_INFLUX, "3 MX hosts", "mx", { "check_dns_mx", "lab.test", NULL, 1 },
+	  "check_dns_mx,host=lab.test,service=DNS\\ MX state=1i,summary=\"3 MX hosts\",rtt=0.25,"
+	  "mx=3 1\n" },
+	{ "influx escaping", OUTPUT_INFLUX, "say \"hi\"\\\nnext", "a b,c=d",
+	  { "check x", "h o,s=t", NULL, 1796000000123456789 },
+	  "check\\ x,host=h\\ o\\,s\\=t,service=DNS\\ MX state=1i,"
+	  "summary=\"say \\\"hi\\\"\\\\ next\",rtt=0.25,a\\ b\\,c\\=d=3 1796000000123456789\n" },
+	{ "influx: our fields keep their names", OUTPUT_INFLUX, "s", "state",
+	  { "p", NULL, NULL, 5 },
+	  "p,service=DNS\\ MX state=1i,summary=\"s\",rtt=0.25,perf_state=3 5\n" },
+	{ "influx without meta", OUTPUT_INFLUX, "s", "mx", { NULL, NULL, NULL, 7 },
+	  "DNS\\ MX,service=DNS\\ MX state=1i,summary=\"s\",rtt=0.25,mx=3 7\n" },
+	{ "graphite", OUTPUT_GRAPHITE, "s", "mx", { "check_dns_mx", "lab.test", NULL, 1796000000999999999 },
+	  "netcheck.lab_test.check_dns_mx.state 1 1796000000\n"
+	  "netcheck.lab_test.check_dns_mx.rtt 0.25 1796000000\n"
+	  "netcheck.lab_test.check_dns_mx.mx 3 1796000000\n" },
+	{ "graphite prefix and labels", OUTPUT_GRAPHITE, "s", "127.0.0.1rta",
+	  { "check_icmp_rtt", "::1", "site1.ping", 2000000000 },
+	  "site1.ping.state 1 2\nsite1.ping.rtt 0.25 2\nsite1.ping.127_0_0_1rta 3 2\n" },
+	{ "graphite without host", OUTPUT_GRAPHITE, "s", "a/b c",
+	  { "check_icmp_rtt", NULL, NULL, 3000000000 },
+	  "netcheck.none.check_icmp_rtt.state 1 3\nnetcheck.none.check_icmp_rtt.rtt 0.25 3\n"
+	  "netcheck.none.check_icmp_rtt.a_b_c 3 3\n" },
+};
+
+/* The exact lines, escaped as each protocol wants; a U value is left out;
+ * the exit code is the state. */
+START_TEST(test_metric_formats)
+{
+	const struct metric_case *c = &metric_cases[_i];
+	struct result *res = sample(c->summary, c->label3);
+	int rc;
+	char *out = render_meta(res, c->fmt, &c->meta, &rc);
+
+	ck_assert_int_eq(rc, STATE_WARNING);
+	ck_assert_msg(strcmp(out, c->want) == 0, "%s:\n got %s\nwant %s", c->name, out, c->want);
+	free(out);
+	result_free(res);
+}
+END_TEST
+
+/* Without a time the clock's is taken (this century), in ns or s. */
+START_TEST(test_metric_formats_now)
+{
+	struct result *res = sample("s", "mx");
+	int rc;
+	char *out = render_meta(res, OUTPUT_INFLUX, NULL, &rc);
+	long long ns = atoll(strrchr(out, ' ') + 1);
+
+	ck_assert_int_gt(ns, 1700000000LL * 1000000000LL);
+	free(out);
+	out = render_meta(res, OUTPUT_GRAPHITE, NULL, &rc);
+	ck_assert_int_gt(atoll(strrchr(strtok(out, "\n"), ' ') + 1), 1700000000LL);
+	ck_assert_msg(strncmp(out, "netcheck.none.DNS_MX.state 1 ", 29) == 0, "%s", out);
+	free(out);
+	result_free(res);
 }
 END_TEST
 
@@ -265,6 +364,8 @@ Suite *output_suite(void)
 	tcase_add_test(tc, test_same_labels_when_unmeasured);
 	tcase_add_test(tc, test_write_error_is_unknown);
 	tcase_add_test(tc, test_output_format_parse);
+	tcase_add_loop_test(tc, test_metric_formats, 0, N(metric_cases));
+	tcase_add_test(tc, test_metric_formats_now);
 	suite_add_tcase(s, tc);
 	return s;
 }
