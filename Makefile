@@ -54,7 +54,7 @@ TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage test
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo bench fuzz install uninstall deps test-deps clean
+.PHONY: all check unit valgrind integration demo bench fuzz install install-strip uninstall deps test-deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -123,10 +123,39 @@ fuzz: $(FUZZ_TARGETS)
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC)
 	clang $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(LIBS_DYNAMIC)
 
+# make install: the plugins (stripped with install-strip) and their man
+# pages.  Run as root into the live system (no DESTDIR) where the kernel
+# does not allow unprivileged ICMP (net.ipv4.ping_group_range "1 0", the
+# default), the ICMP plugins get cap_net_raw; otherwise it says how.
+INSTALL_PROGRAM ?= install -m 0755
+ICMP_PLUGINS := check_icmp_rtt check_hops
+ICMP_PATHS = $(ICMP_PLUGINS:%=$(DESTDIR)$(libexecdir)/%)
+
 install: all
 	install -d $(DESTDIR)$(libexecdir) $(DESTDIR)$(mandir)/man8
-	install -m 0755 $(PLUGIN_BIN) $(DESTDIR)$(libexecdir)/
+	$(INSTALL_PROGRAM) $(PLUGIN_BIN) $(DESTDIR)$(libexecdir)/
 	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(mandir)/man8/
+	@range=$$(cat /proc/sys/net/ipv4/ping_group_range 2>/dev/null | tr -s '\t ' ' '); \
+	given=; \
+	if [ "$$range" != "1 0" ] && [ -n "$$range" ]; then \
+	    echo "ICMP: unprivileged ICMP is allowed to groups $$range here: no capability given."; \
+	    given=none; \
+	elif [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    given=yes; \
+	    for p in $(ICMP_PATHS); do setcap cap_net_raw+ep "$$p" || given=; done; \
+	fi; \
+	if [ "$$given" = yes ]; then \
+	    echo "ICMP: gave $(ICMP_PLUGINS) cap_net_raw+ep (they drop it at once)."; \
+	elif [ -z "$$given" ]; then \
+	    echo "ICMP: as root, run: setcap cap_net_raw+ep FILE for $(ICMP_PLUGINS:%=$(libexecdir)/%)"; \
+	    echo "      or allow unprivileged ICMP: sysctl -w net.ipv4.ping_group_range='0 2147483647'"; \
+	fi
+	@echo "Installed in $(DESTDIR)$(libexecdir): point Nagios' \$$USER1\$$ (resource.cfg)"
+	@echo "and Icinga 2's PluginDir (constants.conf) at $(libexecdir) (Debian's own"
+	@echo "plugins are in /usr/lib/nagios/plugins: make install PREFIX=/usr puts these beside them)."
+
+install-strip:
+	$(MAKE) --no-print-directory install INSTALL_PROGRAM='install -m 0755 -s'
 
 uninstall:
 	rm -f $(PLUGINS:%=$(DESTDIR)$(libexecdir)/%) $(patsubst docs/%,$(DESTDIR)$(mandir)/man8/%,$(wildcard docs/*.8))
