@@ -166,3 +166,37 @@ test_nagios_core_runs_a_plugin_and_keeps_its_perfdata() {
 		fail "perfdata not kept: $status"
 	grep -qE 'cert_days=[0-9.]+;30:;7:$' <<<"$status" || fail "no cert_days with -D's thresholds: $status"
 }
+
+# The shipped commands (nagios-config/*.cfg), as a user writes services with
+# them: required arguments only, the optional last one left out, or given.
+# Nagios runs each against the lab; none may be UNKNOWN from an empty
+# argument (check_smtp_dialogue!25 once gave "-w: invalid range '-c'").
+test_shipped_commands_run_with_optional_arguments_left_out() {
+	need_root
+	need_lab
+	need_cmd nagios4
+	local dir pid i status= f n
+	dir=$(nagios_dir)
+	for f in $(configs cfg); do cat "$f" >>"$dir/objects.cfg"; done
+	{
+		nagios_service smtp-bare "check_smtp_dialogue!$SMTP_PORT"
+		nagios_service smtp-more "check_smtp_dialogue!$SMTP_PORT!-w 20s -c 30s"
+		nagios_service mx-more "check_dns_mx!$DNS_DOMAIN_NORMAL!-s $DNS_SERVER:$DNS_PORT"
+	} >>"$dir/objects.cfg"
+	nagios4 "$dir/nagios.cfg" >"$dir/stdout" 2>&1 &
+	pid=$!
+	trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf '$dir'; true" EXIT
+	for i in $(seq 1 60); do
+		n=$(grep -c 'has_been_checked=1' "$dir/status.dat" 2>/dev/null || true)
+		[ "${n:-0}" -ge 4 ] && break # 3 services and the host
+		sleep 0.5
+	done
+	status=$(awk '/^servicestatus \{/ {s=1} s && /service_description=|plugin_output=|current_state=/ {print} /\}/ {s=0}' \
+		"$dir/status.dat" 2>/dev/null || true)
+	for svc in smtp-bare smtp-more mx-more; do
+		grep -A2 "service_description=$svc\$" <<<"$status" | grep -qx $'\tcurrent_state=0' ||
+			fail "$svc is not OK: $(grep -A2 "service_description=$svc\$" <<<"$status")"
+	done
+	grep -q $'\tplugin_output=SMTP OK - ' <<<"$status" || fail "no SMTP OK: $status"
+	grep -q $'\tplugin_output=DNS MX OK - ' <<<"$status" || fail "no DNS MX OK: $status"
+}
