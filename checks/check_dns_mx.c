@@ -132,6 +132,23 @@ static const struct opt_spec extra[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+/* check_dig's and check_dns's options that are not taken here. */
+static const struct foreign_opt foreign[] = {
+	{ 'l', "query_address", "check_dig's name to look up: use -d DOMAIN" },
+	{ 'p', "port", "check_dig's port: use -s SERVER:PORT" },
+	{ 'T', "record_type", "check_dig's record type: MX is the only one, -d DOMAIN" },
+	{ 'a', "expected_address", "check_dig's expected address: use --expect HOST for the MX "
+				   "hosts" },
+	{ 0, "expected-address", "check_dns's expected address: use --expect HOST" },
+	{ 'A', "dig-arguments", "check_dig's dig arguments (check_dns's -A is --authoritative "
+				"here)" },
+	{ 0, "expect-authority", "check_dns's: use --authoritative" },
+	{ 'n', "expect-nxdomain", "check_dns's: a domain that does not exist is CRITICAL" },
+	{ 'L', "all", "check_dns's all servers: use --all-servers" },
+	{ 0, "extra-opts", "put the options on the command line" },
+	{ 0, NULL, NULL },
+};
+
 static const struct plugin_info info = {
 	.name = "check_dns_mx",
 	.service = "DNS MX",
@@ -145,6 +162,7 @@ static const struct plugin_info info = {
 	.thr_kind = UNIT_TIME,
 	.thr_unit = "s",
 	.extra = extra,
+	.foreign = foreign,
 	.groups = OPTS_DNS,
 	.notes =
 		"Verdicts: NXDOMAIN, SERVFAIL, REFUSED, a malformed answer or no MX records\n"

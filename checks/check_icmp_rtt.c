@@ -168,6 +168,20 @@ static const struct opt_spec extra[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+/* check_icmp's and check_ping's options that are not taken here
+ * (docs/check_icmp_rtt.8, COMING FROM CHECK_ICMP). */
+static const struct foreign_opt foreign[] = {
+	{ 'p', NULL, "check_ping's packets: use -n" },
+	{ 'L', "link", "check_ping's link: not taken" },
+	{ 'R', NULL, "check_icmp 2.4's RTA mode: use -w/-c RTA,PL%" },
+	{ 'P', NULL, "check_icmp 2.4's loss mode: use -w/-c RTA,PL%" },
+	{ 'J', NULL, "check_icmp 2.4's jitter mode: use --jitter WARN,CRIT" },
+	{ 'S', NULL, "check_icmp 2.4's score mode: use --mos WARN,CRIT" },
+	{ 'O', NULL, "check_icmp 2.4's order mode: not taken" },
+	{ 0, "extra-opts", "put the options on the command line" },
+	{ 0, NULL, NULL },
+};
+
 static const struct plugin_info info = {
 	.name = "check_icmp_rtt",
 	.service = "ICMP",
@@ -193,6 +207,7 @@ static const struct plugin_info info = {
 			"kept (none) and when its requests went out.",
 	.family_default = "a name's first address, of either family",
 	.extra = extra,
+	.foreign = foreign,
 	.groups = OPTS_DNS,
 	.many_hosts = true,
 	.notes = "Hosts come from -H and bare arguments first, then -f, then -g, in order; "

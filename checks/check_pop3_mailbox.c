@@ -91,6 +91,24 @@ static const struct opt_spec extra[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+/* check_pop's options that are not taken here (docs/check_pop3_mailbox.8,
+ * COMING FROM CHECK_POP). */
+static const struct foreign_opt foreign[] = {
+	{ 's', "send", "check_pop's string to send: the session is POP3 itself" },
+	{ 'e', "expect", "check_pop's expected greeting: the greeting must be +OK" },
+	{ 'q', "quit", "check_pop's string to end with: QUIT is always sent" },
+	{ 'A', "all", "check_pop's all-expect-strings: not needed" },
+	{ 'E', "escape", "check_pop's escapes in -s and -e: not needed" },
+	{ 'r', "refuse", "check_pop's state on refusal: a refusal is CRITICAL" },
+	{ 'M', "mismatch", "check_pop's state on mismatch: use -t SECONDS:STATE for the timeout" },
+	{ 'm', "maxbytes", "check_pop's read limit: every reply is bounded" },
+	{ 'd', "delay", "check_pop's delay before sending: not needed" },
+	{ 'j', "jail", "check_pop's hidden output: the output is never hidden" },
+	{ 0, "sni", "check_pop's SNI name: SNI is the name given to -H" },
+	{ 0, "extra-opts", "put the options on the command line" },
+	{ 0, NULL, NULL },
+};
+
 static const struct plugin_info info = {
 	.name = "check_pop3_mailbox",
 	.service = "POP3",
@@ -105,6 +123,7 @@ static const struct plugin_info info = {
 	.thr_kind = UNIT_NONE,
 	.thr_unit = NULL,
 	.extra = extra,
+	.foreign = foreign,
 	.groups = OPTS_TLS | OPTS_PASSWORD | OPTS_DNS,
 	.notes = "The session: greeting (+OK, APOP timestamp kept), CAPA, STLS with --starttls,\n"
 		 "the login, STAT, LIST (largest message), UIDL with -vv, TOP 1 0 (the oldest\n"

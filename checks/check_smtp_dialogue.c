@@ -69,6 +69,17 @@ static const struct opt_spec extra[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+/* check_smtp's options that are not taken here. */
+static const struct foreign_opt foreign[] = {
+	{ 'C', "command", "check_smtp's free command: the dialogue's stages are options "
+			  "here: --to, --data, --relay-test, --require" },
+	{ 'R', "response", "check_smtp's expected reply to -C: every stage checks its own "
+			   "reply; -e checks the banner" },
+	{ 'L', "lmtp", "check_smtp's LMTP: not spoken here" },
+	{ 0, "extra-opts", "put the options on the command line" },
+	{ 0, NULL, NULL },
+};
+
 static const struct plugin_info info = {
 	.name = "check_smtp_dialogue",
 	.service = "SMTP",
@@ -82,6 +93,7 @@ static const struct plugin_info info = {
 	.thr_kind = UNIT_TIME,
 	.thr_unit = "s",
 	.extra = extra,
+	.foreign = foreign,
 	.groups = OPTS_TLS | OPTS_PASSWORD | OPTS_DNS,
 	.pw_long = "authpass",
 	.notes = "Examples:\n"

@@ -696,6 +696,22 @@ static int parse_failed(const struct plugin_info *pi, struct common_opts *co, FI
 	return STATE_UNKNOWN;
 }
 
+/* An option not taken: with advice when it is one of the replaced
+ * plugin's ("-C" or "--command", as typed). */
+static int unknown_option(const struct plugin_info *pi, struct common_opts *co, FILE *out,
+			  const char *opt)
+{
+	for (const struct foreign_opt *f = pi->foreign; f && (f->letter || f->name); f++) {
+		bool is = (opt[1] != '-' && f->letter && opt[1] == f->letter && opt[2] == '\0') ||
+			  (opt[1] == '-' && f->name && strcmp(opt + 2, f->name) == 0);
+
+		if (is)
+			return parse_failed(pi, co, out, "option '%s' is not taken (%s)", opt,
+					    f->advice);
+	}
+	return parse_failed(pi, co, out, "unknown option '%s'", opt);
+}
+
 int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	       char **argv, opt_handler handler, void *ctx, FILE *out)
 {
@@ -733,7 +749,7 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 			return STATE_UNKNOWN;
 		case '?':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
-			return parse_failed(pi, co, out, "unknown option '%s'", opt);
+			return unknown_option(pi, co, out, opt);
 		case ':':
 			option_text(argv, optind, optopt, opt, sizeof(opt));
 			return parse_failed(pi, co, out, "option '%s' needs an argument", opt);

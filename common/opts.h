@@ -25,6 +25,16 @@ struct opt_spec {
 			   * "none" for an option with an argument */
 };
 
+/* An option of the monitoring-plugins plugin this one replaces that it does
+ * not take: refused with what to use instead, never silently ignored.
+ * Arrays of these end with a zeroed entry. */
+struct foreign_opt {
+	char letter;        /* its short letter, or 0 */
+	const char *name;   /* its long name without "--", or NULL */
+	const char *advice; /* whose it is and what to do instead:
+			     * "check_ping's packets: use -n" */
+};
+
 /* Options several plugins share, defined here once with their help. */
 enum opts_group {
 	OPTS_TLS = 1 << 0,      /* -D/--certificate, --ca-file, --insecure */
@@ -63,6 +73,9 @@ struct plugin_info {
 	const char *family_default; /* what happens without -4/-6; NULL:
 				  * "every address, in order" */
 	const struct opt_spec *extra; /* plugin-specific options, or NULL */
+	const struct foreign_opt *foreign; /* options of the monitoring-plugins
+				  * plugins it replaces that it does not take,
+				  * or NULL */
 	unsigned groups;         /* shared option groups (enum opts_group) */
 	const char *pw_long;     /* long name of -P; NULL: "password" */
 	const char *notes;       /* text after the option list, or NULL */

@@ -16,6 +16,13 @@ static const struct opt_spec extra[] = {
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
+static const struct foreign_opt foreign[] = {
+	{ 'C', "command", "old's command: use --flag" },
+	{ 0, "extra-opts", "put the options on the command line" },
+	{ 'Q', NULL, "old's Q: not taken" },
+	{ 0, NULL, NULL },
+};
+
 static const struct plugin_info info = {
 	.name = "check_test",
 	.service = "TEST",
@@ -27,6 +34,7 @@ static const struct plugin_info info = {
 	.thr_kind = UNIT_TIME,
 	.thr_unit = "s",
 	.extra = extra,
+	.foreign = foreign,
 };
 
 struct seen {
@@ -205,6 +213,14 @@ static const struct bad_case {
 	{ { "-t", "abc" }, "-t: 'abc' is not a number" },
 	{ { "-t", "10:maybe" }, "-t: 'maybe' is not a state" },
 	{ { "-t", "5y" }, "unknown unit 'y'" },
+	/* options of the replaced plugin: refused with what to do instead */
+	{ { "-C", "HELO x" }, "option '-C' is not taken (old's command: use --flag)" },
+	{ { "--command=HELO" }, "option '--command' is not taken (old's command: use --flag)" },
+	{ { "--extra-opts" }, "option '--extra-opts' is not taken (put the options on the command line)" },
+	{ { "-Q" }, "option '-Q' is not taken (old's Q: not taken)" },
+	{ { "--Q" }, "unknown option '--Q'" },
+	{ { "-X" }, "unknown option '-X'" },
+	{ { "--commands" }, "unknown option '--commands'" },
 	{ { "--output", "xml" }, "--output: 'xml' is not an output format (classic, json, influx, graphite)" },
 	{ { "--graphite-prefix", "a b" }, "--graphite-prefix: 'a b' is not a Graphite path" },
 	{ { "--graphite-prefix=" }, "--graphite-prefix: '' is not a Graphite path" },
