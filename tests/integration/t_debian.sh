@@ -31,6 +31,8 @@ test_debian_package_builds_installs_and_runs_as_nagios() {
 		expect_out "\./usr/share/man/man8/$c\.8\.gz\$"
 	done
 	expect_no_out 'postfix|dovecot|nsd'
+	expect_out '\./usr/share/icinga2/include/plugins-contrib\.d/netcheck_smtp_dialogue\.conf$'
+	expect_out '\./usr/share/doc/netcheck/examples/check_hops\.cfg$'
 
 	run dpkg -i "$deb"
 	expect_rc 0
@@ -48,6 +50,14 @@ test_debian_package_builds_installs_and_runs_as_nagios() {
 	expect_status '^ICMP OK - 127\.0\.0\.1: rta '
 	expect_out 'IPv4: raw socket'
 	expect_out 'CapEff 0000000000000000'
+	# Icinga 2 finds the CheckCommands through include <plugins-contrib>.
+	if command -v icinga2 >/dev/null 2>&1; then
+		printf 'const PluginDir = "/usr/lib/nagios/plugins"\nconst PluginContribDir = "/usr/lib/nagios/plugins"\nconst NodeName = "x"\nconst ZoneName = "x"\nconst TicketSalt = ""\ninclude <itl>\ninclude <plugins>\ninclude <plugins-contrib>\nobject Host "h" { address = "127.0.0.1"; check_command = "netcheck_icmp_rtt" }\n' >"$d/icinga2.conf"
+		chmod 755 "$d"
+		chmod 644 "$d/icinga2.conf"
+		run icinga2 daemon -C -c "$d/icinga2.conf"
+		expect_rc 0
+	fi
 	run dpkg -P netcheck
 	expect_rc 0
 	[ ! -e /usr/lib/nagios/plugins/check_icmp_rtt ] || fail "dpkg -P left the plugin"

@@ -247,3 +247,107 @@ test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
 		fail "$problems problem(s) with Icinga 2 and the plugins' perfdata"
 	fi
 }
+
+# The shipped CheckCommands (nagios-config/*.conf) as a user writes services
+# with them: only custom variables, the password of POP3 in a custom
+# variable (it reaches the plugin through the environment, never its argv).
+# A real Icinga 2 runs them against the lab; each result it records is OK.
+test_icinga2_runs_the_shipped_checkcommands_with_their_variables() {
+	need_root
+	need_lab
+	need_cmd icinga2
+	need_cmd python3
+	local user dir port i svc f waiting n
+	local -a services=(mx smtp smtp_tls pop3)
+
+	trap icp_cleanup EXIT
+	trap 'exit 143' TERM INT
+	ICP_DIR=$(mktemp -d)
+	dir=$ICP_DIR
+	chmod 755 "$dir"
+	user=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
+	mkdir "$dir/etc" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
+	chown "$user:" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
+
+	python3 "$ICP_LISTENER" "$dir/graphite.txt" 100 >"$dir/listener.port" 2>"$dir/listener.err" &
+	ICP_LPID=$!
+	for i in $(seq 1 100); do
+		port=$(head -n 1 "$dir/listener.port" 2>/dev/null || true)
+		[ -z "$port" ] || break
+		sleep 0.1
+	done
+	[[ $port =~ ^[0-9]+$ ]] || fail "the Graphite listener did not start"
+	{
+		printf 'const PluginDir = %s\n' "$(icp_str "$CHECKS")"
+		printf 'const NodeName = "lab"\nconst ZoneName = "lab"\nconst TicketSalt = ""\n'
+		printf 'include <itl>\ninclude <plugins>\n' # ipv4-or-ipv6 is in <plugins>
+		for f in "$TOP"/nagios-config/*.conf; do cat "$f"; done
+		printf 'object FileLogger "test-log" {\n  path = %s\n  severity = "information"\n}\n' \
+			"$(icp_str "$dir/log/icinga2.log")"
+		printf 'object CheckerComponent "checker" { }\n'
+		printf 'object GraphiteWriter "graphite" {\n  host = "127.0.0.1"\n  port = %s\n' "$port"
+		printf '  enable_send_metadata = true\n}\n'
+		printf 'object Host "lab" {\n  address = "127.0.0.1"\n  check_command = "dummy"\n'
+		printf '  check_interval = 1s\n  retry_interval = 1s\n}\n'
+		printf 'template Service "fast" {\n  host_name = "lab"\n  check_interval = 1s\n'
+		printf '  retry_interval = 1s\n  max_check_attempts = 1\n}\n'
+		printf 'object Service "mx" {\n  import "fast"\n  check_command = "netcheck_dns_mx"\n'
+		printf '  vars.netcheck_dns_mx_domain = %s\n' "$(icp_str "$DNS_DOMAIN_NORMAL")"
+		printf '  vars.netcheck_dns_mx_servers = [ %s ]\n}\n' "$(icp_str "$DNS_SERVER:$DNS_PORT")"
+		printf 'object Service "smtp" {\n  import "fast"\n  check_command = "netcheck_smtp_dialogue"\n'
+		printf '  vars.netcheck_smtp_dialogue_address = "127.0.0.1"\n'
+		printf '  vars.netcheck_smtp_dialogue_port = %s\n}\n' "$SMTP_PORT"
+		printf 'object Service "smtp_tls" {\n  import "fast"\n  check_command = "netcheck_smtp_dialogue"\n'
+		printf '  vars.netcheck_smtp_dialogue_address = "127.0.0.1"\n'
+		printf '  vars.netcheck_smtp_dialogue_port = %s\n' "$SMTP_PORT"
+		printf '  vars.netcheck_smtp_dialogue_starttls = true\n'
+		printf '  vars.netcheck_smtp_dialogue_ca_file = %s\n' "$(icp_str "$LAB_CA")"
+		printf '  vars.netcheck_smtp_dialogue_certificate = "30,7"\n}\n'
+		printf 'object Service "pop3" {\n  import "fast"\n  check_command = "netcheck_pop3_mailbox"\n'
+		printf '  vars.netcheck_pop3_mailbox_address = "127.0.0.1"\n'
+		printf '  vars.netcheck_pop3_mailbox_port = %s\n' "$POP3_PORT"
+		printf '  vars.netcheck_pop3_mailbox_starttls = true\n'
+		printf '  vars.netcheck_pop3_mailbox_ca_file = %s\n' "$(icp_str "$LAB_CA")"
+		printf '  vars.netcheck_pop3_mailbox_user = "alice"\n'
+		printf '  vars.netcheck_pop3_mailbox_password = %s\n}\n' "$(icp_str "$(head -n 1 "$LAB_PWFILE_ALICE")")"
+	} >"$dir/etc/icinga2.conf"
+	chmod 600 "$dir/etc/icinga2.conf"
+	chown "$user:" "$dir/etc/icinga2.conf"
+
+	NETCHECK_ICP_MARK=$dir icinga2 daemon -c "$dir/etc/icinga2.conf" \
+		-DConfiguration.ConfigDir="$dir/etc" -DConfiguration.DataDir="$dir/data" \
+		-DConfiguration.LogDir="$dir/log" -DConfiguration.CacheDir="$dir/cache" \
+		-DConfiguration.SpoolDir="$dir/spool" -DConfiguration.InitRunDir="$dir/run" \
+		</dev/null >"$dir/icinga2.out" 2>&1 &
+	ICP_IPID=$!
+	# Two results each (see above: the first connect may wait 10 s).
+	for i in $(seq 1 80); do
+		waiting=
+		for svc in "${services[@]}"; do
+			n=$(grep -c "^icinga2\.lab\.services\.$svc\.[a-z_0-9]*\.metadata\.state " \
+				"$dir/graphite.txt" 2>/dev/null || true)
+			[ "${n:-0}" -ge 2 ] || waiting+=" $svc"
+		done
+		[ -n "$waiting" ] || break
+		icp_running "$ICP_IPID" || break
+		sleep 0.5
+	done
+	[ -z "$waiting" ] || fail "no two results within 40 s for:$waiting: $(grep -B3 -A3 critical "$dir/icinga2.out" | head -30)"
+	icp_stop_icinga
+	# The command line Icinga ran for POP3 (its state file keeps it): the
+	# password is named by the variable it is in, never written out.
+	f=$(grep -rla '"netcheck_pop3_mailbox"' "$dir/data" | head -n 1)
+	[ -n "$f" ] || fail "no state file with the POP3 result"
+	grep -qa '"--password-env","NETCHECK_POP3_PASSWORD"' "$f" ||
+		fail "the POP3 command line has no --password-env NETCHECK_POP3_PASSWORD"
+	! grep -qaF "$(head -n 1 "$LAB_PWFILE_ALICE")" <(grep -ao '"command":\[[^]]*\]' "$f") ||
+		fail "the password is in a command line Icinga ran"
+	for svc in "${services[@]}"; do
+		if grep "^icinga2\.lab\.services\.$svc\.[a-z_0-9]*\.metadata\.state " "$dir/graphite.txt" |
+			grep -qv ' 0 [0-9]*$'; then
+			complain "what Icinga kept of $svc (its state file):"
+			grep -rhoa "\"output\":\"[^\"]*" "$dir/data" 2>/dev/null | sed 's/^/      /' >&2
+			fail "$svc: Icinga recorded a state other than OK"
+		fi
+	done
+}
