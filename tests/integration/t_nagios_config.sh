@@ -2,7 +2,9 @@
 # is checked by the real daemons' own validators (nagios4 -v, icinga2
 # daemon -C), and every command line names a plugin we build.
 
-configs() { ls "$TOP"/nagios-config/*."$1" 2>/dev/null; }
+# The command files (check_*.cfg / .conf); services-example.cfg is apart: it
+# names hosts of its own.
+configs() { ls "$TOP"/nagios-config/check_*."$1" 2>/dev/null; }
 
 # A private Nagios Core configuration in a new folder: nagios.cfg with
 # fast timers, $USER1$ = our checks/, and the objects every service needs
@@ -47,6 +49,11 @@ nagios_dir() {
 		define command {
 		    command_name nc-noop
 		    command_line /bin/true
+		}
+		define contactgroup {
+		    contactgroup_name admins
+		    alias admins
+		    members admin
 		}
 		define contact {
 		    contact_name admin
@@ -94,6 +101,8 @@ test_nagios_core_accepts_the_commands() {
 		done
 	done
 	[ "$n" -gt 0 ] || fail "no command_name in nagios-config/*.cfg"
+	# The example's hosts and services too (validated only: nothing runs).
+	cat "$TOP/nagios-config/services-example.cfg" >>"$dir/objects.cfg"
 	run nagios4 -v "$dir/nagios.cfg"
 	expect_rc 0
 	expect_out '^Total Errors: +0$'
@@ -199,4 +208,76 @@ test_shipped_commands_run_with_optional_arguments_left_out() {
 	done
 	grep -q $'\tplugin_output=SMTP OK - ' <<<"$status" || fail "no SMTP OK: $status"
 	grep -q $'\tplugin_output=DNS MX OK - ' <<<"$status" || fail "no DNS MX OK: $status"
+}
+
+# nagios-config/services-example.cfg, with the lab's names, ports, CA, user
+# and DNS server put in, run by a real Nagios 4 against the lab: MX, SMTP
+# STARTTLS with the certificate's days, the open-relay test, the POP3S
+# mailbox and the mail round trip (the SMTP probe's subject is what the
+# POP3 probe finds and deletes) each become OK.  (Ping and Path need
+# privileges for ICMP: t_install.sh and t_debian.sh cover those.)
+test_services_example_monitors_the_lab_domain() {
+	need_root
+	need_lab
+	need_cmd nagios4
+	local dir pid i f svc status= pw dns="$DNS_SERVER:$DNS_PORT" waiting
+	local -a services=("MX of example.com" "SMTP STARTTLS" "SMTP open relay" "POP3 mailbox"
+			   "Mail round trip, send" "Mail round trip, receive")
+	dir=$(nagios_dir)
+	pw=$dir/alice.pw
+	install -m 600 -o nagios "$LAB_PWFILE_ALICE" "$pw"
+	for f in $(configs cfg); do cat "$f" >>"$dir/objects.cfg"; done
+	# (awk in paragraph mode: the file without the Ping and Path services)
+	awk 'BEGIN { RS = ""; ORS = "\n\n" } !/service_description +(Ping|Path)\n/' \
+		"$TOP/nagios-config/services-example.cfg" |
+	sed -e "s|check_icmp_rtt!200,40%!500,80%!-n 3|nc-noop|" \
+	    -e "s|check_interval          5|check_interval          2|" \
+	    -e "s|192\.0\.2\.25|127.0.0.1|" \
+	    -e "s|check_dns_mx!example.com!--expect mail.example.com|check_dns_mx!$DNS_DOMAIN_NORMAL!-s $dns --expect mail.lab.test,mx2.lab.test|" \
+	    -e "s|check_smtp_dialogue_starttls!25!-D 30,7|check_smtp_dialogue_starttls!$SMTP_PORT!-D 30,7 --ca-file $LAB_CA --dns-server $dns|" \
+	    -e "s|check_smtp_dialogue_relay!probe@elsewhere.example!|check_smtp_dialogue_relay!probe@elsewhere.example!-p $SMTP_PORT|" \
+	    -e "s|check_pop3_mailbox!monitor!/etc/nagios/pop3-monitor.pw!|check_pop3_mailbox!alice!$pw!-p $POP3S_PORT --ca-file $LAB_CA --dns-server $dns |" \
+	    -e "s|check_smtp_dialogue_probe!25!monitor@example.com!monitor@example.com!netcheck-probe!|check_smtp_dialogue_probe!$SMTP_PORT!alice@lab.test!alice@lab.test!netcheck-probe-$$!--ca-file $LAB_CA --dns-server $dns|" \
+	    -e "s|check_pop3_mailbox_probe!monitor!/etc/nagios/pop3-monitor.pw!netcheck-probe!|check_pop3_mailbox_probe!alice!$pw!netcheck-probe-$$!-p $POP3S_PORT --ca-file $LAB_CA --dns-server $dns|" \
+	    -e "s|mail\.example\.com|$SMTP_NAME|" >>"$dir/objects.cfg"
+	! grep -v '^[[:space:]]*#' "$dir/objects.cfg" | grep 'example\.com\|192\.0\.2\.' |
+		grep -v 'MX of example\.com' ||
+		fail "the example still names hosts outside the lab"
+	nagios4 "$dir/nagios.cfg" >"$dir/stdout" 2>&1 &
+	pid=$!
+	# (|| true: the trap runs under set -e, and nagios is stopped below)
+	trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf '$dir'" EXIT
+	# Every service OK at least once (the receiving probe may run before
+	# the first probe arrived, and is OK on a later run).
+	for i in $(seq 1 100); do
+		waiting=
+		for svc in "${services[@]}"; do
+			awk -v s="$svc" '/^servicestatus \{/ {m=0} $0 == "\tservice_description=" s {m=1}
+				m && /^\tlast_time_ok=[1-9]/ {ok=1} END {exit !ok}' "$dir/status.dat" 2>/dev/null ||
+				waiting+="; $svc"
+		done
+		[ -z "$waiting" ] && break
+		sleep 0.5
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	# The probes left in alice's mailbox (one may still be on its way)
+	# go, so that the seeded counts stay true for the other tests.
+	for i in $(seq 1 40); do
+		run "$CHECKS/check_pop3_mailbox" -H 127.0.0.1 -p "$POP3S_PORT" -S --ca-file "$LAB_CA" -U alice \
+			--password-file "$LAB_PWFILE_ALICE" --find-subject "netcheck-probe-$$" --delete-found -t 10
+		[ "$rc" = 0 ] && continue
+		run "$CHECKS/check_pop3_mailbox" -H 127.0.0.1 -p "$POP3S_PORT" -S --ca-file "$LAB_CA" -U alice \
+			--password-file "$LAB_PWFILE_ALICE" -t 10
+		[ "$(perf_value messages)" = "$POP3_ALICE_COUNT" ] && break
+		sleep 0.5
+	done
+	[ "$(perf_value messages)" = "$POP3_ALICE_COUNT" ] ||
+		fail "alice has $(perf_value messages) messages after the test, not $POP3_ALICE_COUNT"
+	if [ -n "$waiting" ]; then
+		awk '/^servicestatus \{/ {s=1} s && /service_description=|plugin_output=|current_state=/ {print} /\}/ {s=0}' \
+			"$dir/status.dat" >&2
+		tail -n 20 "$dir/stdout" "$dir/nagios.log" 2>/dev/null >&2
+		fail "never OK within 50 s$waiting"
+	fi
 }
