@@ -689,10 +689,12 @@ static int parse_failed(const struct plugin_info *pi, struct common_opts *co, FI
 {
 	va_list ap;
 
-	opts_free(co);
+	/* Written before the host list goes: the influx and graphite formats
+	 * name the host. */
 	va_start(ap, fmt);
 	vusage_error(pi, co, out, fmt, ap);
 	va_end(ap);
+	opts_free(co);
 	return STATE_UNKNOWN;
 }
 

@@ -900,6 +900,14 @@ START_TEST(test_raw_thresholds)
 	opts_free(&co);
 	free(text);
 
+	/* A usage error after the hosts, in a format that names the host:
+	 * written while the host list is still there. */
+	ck_assert_int_eq(parse_many(&many, ARGS("-H", "a.test", "--output=influx", "--bad"), &co,
+				    &seen, &text), 3);
+	ck_assert_msg(strstr(text, "check_many,host=a.test,service=MANY state=3i,") == text,
+		      "%s", text);
+	free(text);
+
 	ck_assert_int_eq(parse_many(&many, ARGS("--help"), &co, &seen, &text), 3);
 	flat = unwrapped(text);
 	ck_assert_ptr_nonnull(strstr(text, "\n -w, --warning=RANGE\n"));
