@@ -97,24 +97,86 @@ icp_cleanup() {
 	[ -z "$ICP_DIR" ] || rm -rf "$ICP_DIR"
 }
 
+# icp_setup: a private folder for icinga2 (ICP_DIR, with etc, data, log,
+# cache, spool, run) owned where it must be by the user icinga2 switches to
+# (ICP_USER), cleaned up when the test ends.
+icp_setup() {
+	trap icp_cleanup EXIT
+	trap 'exit 143' TERM INT
+	ICP_DIR=$(mktemp -d)
+	chmod 755 "$ICP_DIR"
+	# The user icinga2 switches to: the owner of its package's data folder.
+	ICP_USER=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
+	mkdir "$ICP_DIR/etc" "$ICP_DIR/data" "$ICP_DIR/log" "$ICP_DIR/cache" "$ICP_DIR/spool" \
+		"$ICP_DIR/run"
+	chown "$ICP_USER:" "$ICP_DIR/data" "$ICP_DIR/log" "$ICP_DIR/cache" "$ICP_DIR/spool" \
+		"$ICP_DIR/run"
+}
+
+# icp_listener: the Graphite listener, writing to ICP_DIR/graphite.txt; its
+# port in ICP_PORT.
+icp_listener() {
+	local i
+	python3 "$ICP_LISTENER" "$ICP_DIR/graphite.txt" 100 >"$ICP_DIR/listener.port" \
+		2>"$ICP_DIR/listener.err" &
+	ICP_LPID=$!
+	for i in $(seq 1 100); do
+		ICP_PORT=$(head -n 1 "$ICP_DIR/listener.port" 2>/dev/null || true)
+		[ -z "$ICP_PORT" ] || break
+		icp_running "$ICP_LPID" || break
+		sleep 0.1
+	done
+	[[ $ICP_PORT =~ ^[0-9]+$ ]] ||
+		fail "the Graphite listener did not start: $(cat "$ICP_DIR/listener.err")"
+}
+
+# icp_run_icinga SERVICE...: icinga2 on ICP_DIR/etc/icinga2.conf, until every
+# SERVICE has two results at the listener (GraphiteWriter handles one
+# result after the other, metadata then perfdata, so the first result's
+# perfdata, and any warning about it, is done by then; usually 2-3 s, up to
+# 13 s when its first connect loses a race inside icinga2 2.13 at start and
+# waits for its 10 s reconnect timer); then stops it (a clean stop writes
+# out the log and the state file).
+icp_run_icinga() {
+	local i svc n waiting
+	NETCHECK_ICP_MARK=$ICP_DIR icinga2 daemon -c "$ICP_DIR/etc/icinga2.conf" \
+		-DConfiguration.ConfigDir="$ICP_DIR/etc" -DConfiguration.DataDir="$ICP_DIR/data" \
+		-DConfiguration.LogDir="$ICP_DIR/log" -DConfiguration.CacheDir="$ICP_DIR/cache" \
+		-DConfiguration.SpoolDir="$ICP_DIR/spool" -DConfiguration.InitRunDir="$ICP_DIR/run" \
+		</dev/null >"$ICP_DIR/icinga2.out" 2>&1 &
+	ICP_IPID=$!
+	for i in $(seq 1 80); do
+		waiting=
+		for svc in "$@"; do
+			n=$(grep -c "^icinga2\.lab\.services\.$svc\.[a-z_0-9]*\.metadata\.state " \
+				"$ICP_DIR/graphite.txt" 2>/dev/null || true)
+			[ "${n:-0}" -ge 2 ] || waiting+=" $svc"
+		done
+		[ -n "$waiting" ] || break
+		icp_running "$ICP_IPID" || break
+		sleep 0.5
+	done
+	if [ -n "$waiting" ]; then
+		complain "no two results at the Graphite listener within 40 s for:$waiting"
+		icp_running "$ICP_IPID" || complain "icinga2 has ended"
+		complain "icinga2 output (last lines):"
+		tail -n 20 "$ICP_DIR/icinga2.out" | sed 's/^/      /' >&2
+		fail "icinga2 with GraphiteWriter did not deliver every service's results"
+	fi
+	icp_stop_icinga
+}
+
 test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
 	need_root  # icinga2 switches to its own user
 	need_lab
 	need_cmd icinga2
 	need_cmd python3
-	local user dir pw port i svc prefix pre_re label want n bad waiting problems=0
+	local user dir pw i svc prefix pre_re label want bad problems=0
 	local -a services a
 	local -A args want_labels want_perf
 
-	trap icp_cleanup EXIT
-	trap 'exit 143' TERM INT
-	ICP_DIR=$(mktemp -d)
-	dir=$ICP_DIR
-	chmod 755 "$dir"
-	# The user icinga2 switches to: the owner of its package's data folder.
-	user=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
-	mkdir "$dir/etc" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
-	chown "$user:" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
+	icp_setup
+	dir=$ICP_DIR user=$ICP_USER
 	# The password as a deployment keeps it: readable by icinga2's user only.
 	pw=$dir/alice.pw
 	install -m 600 -o "$user" "$LAB_PWFILE_ALICE" "$pw"
@@ -142,15 +204,7 @@ test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
 		[ -n "${want_labels[$svc]}" ] || { complain "$svc: no perfdata"; show_run; return 1; }
 	done
 
-	python3 "$ICP_LISTENER" "$dir/graphite.txt" 100 >"$dir/listener.port" 2>"$dir/listener.err" &
-	ICP_LPID=$!
-	for i in $(seq 1 100); do
-		port=$(head -n 1 "$dir/listener.port" 2>/dev/null || true)
-		[ -z "$port" ] || break
-		icp_running "$ICP_LPID" || break
-		sleep 0.1
-	done
-	[[ $port =~ ^[0-9]+$ ]] || fail "the Graphite listener did not start: $(cat "$dir/listener.err")"
+	icp_listener
 
 	{
 		printf 'const PluginDir = %s\n' "$(icp_str "$CHECKS")"
@@ -159,7 +213,7 @@ test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
 		printf 'object FileLogger "test-log" {\n  path = %s\n  severity = "information"\n}\n' \
 			"$(icp_str "$dir/log/icinga2.log")"
 		printf 'object CheckerComponent "checker" { }\n'
-		printf 'object GraphiteWriter "graphite" {\n  host = "127.0.0.1"\n  port = %s\n' "$port"
+		printf 'object GraphiteWriter "graphite" {\n  host = "127.0.0.1"\n  port = %s\n' "$ICP_PORT"
 		printf '  enable_send_metadata = true\n  enable_send_thresholds = true\n}\n'
 		printf 'object Host "lab" {\n  address = "127.0.0.1"\n  check_command = "dummy"\n'
 		printf '  check_interval = 1s\n  retry_interval = 1s\n}\n'
@@ -174,39 +228,7 @@ test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
 	} >"$dir/etc/icinga2.conf"
 	chmod 644 "$dir/etc/icinga2.conf"
 
-	NETCHECK_ICP_MARK=$dir icinga2 daemon -c "$dir/etc/icinga2.conf" \
-		-DConfiguration.ConfigDir="$dir/etc" -DConfiguration.DataDir="$dir/data" \
-		-DConfiguration.LogDir="$dir/log" -DConfiguration.CacheDir="$dir/cache" \
-		-DConfiguration.SpoolDir="$dir/spool" -DConfiguration.InitRunDir="$dir/run" \
-		</dev/null >"$dir/icinga2.out" 2>&1 &
-	ICP_IPID=$!
-
-	# Every service has two results at the listener: GraphiteWriter handles
-	# one result after the other (metadata, then perfdata), so the first
-	# result's perfdata, and any warning about it, is done by then.  Usually
-	# 2-3 s; up to 13 s when GraphiteWriter's first connect loses a race
-	# inside icinga2 2.13 at start and waits for its 10 s reconnect timer
-	# (results before that are not sent).
-	for i in $(seq 1 80); do
-		waiting=
-		for svc in "${services[@]}"; do
-			n=$(grep -c "^icinga2\.lab\.services\.$svc\.nc_$svc\.metadata\.state " \
-				"$dir/graphite.txt" 2>/dev/null || true)
-			[ "${n:-0}" -ge 2 ] || waiting+=" $svc"
-		done
-		[ -n "$waiting" ] || break
-		icp_running "$ICP_IPID" || break
-		sleep 0.5
-	done
-	if [ -n "$waiting" ]; then
-		complain "no two results at the Graphite listener within 40 s for:$waiting"
-		icp_running "$ICP_IPID" || complain "icinga2 has ended"
-		complain "icinga2 output (last lines):"
-		tail -n 20 "$dir/icinga2.out" | sed 's/^/      /' >&2
-		fail "icinga2 with GraphiteWriter did not deliver every service's results"
-	fi
-	# A clean stop writes out the log.
-	icp_stop_icinga
+	icp_run_icinga "${services[@]}"
 
 	# (1) No "Ignoring invalid perfdata" in Icinga's log.
 	bad=$(cat "$dir/log/icinga2.log" "$dir/icinga2.out" 2>/dev/null |
@@ -257,26 +279,12 @@ test_icinga2_runs_the_shipped_checkcommands_with_their_variables() {
 	need_lab
 	need_cmd icinga2
 	need_cmd python3
-	local user dir port i svc f waiting n
+	local dir svc f
 	local -a services=(mx smtp smtp_tls pop3)
 
-	trap icp_cleanup EXIT
-	trap 'exit 143' TERM INT
-	ICP_DIR=$(mktemp -d)
+	icp_setup
 	dir=$ICP_DIR
-	chmod 755 "$dir"
-	user=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
-	mkdir "$dir/etc" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
-	chown "$user:" "$dir/data" "$dir/log" "$dir/cache" "$dir/spool" "$dir/run"
-
-	python3 "$ICP_LISTENER" "$dir/graphite.txt" 100 >"$dir/listener.port" 2>"$dir/listener.err" &
-	ICP_LPID=$!
-	for i in $(seq 1 100); do
-		port=$(head -n 1 "$dir/listener.port" 2>/dev/null || true)
-		[ -z "$port" ] || break
-		sleep 0.1
-	done
-	[[ $port =~ ^[0-9]+$ ]] || fail "the Graphite listener did not start"
+	icp_listener
 	{
 		printf 'const PluginDir = %s\n' "$(icp_str "$CHECKS")"
 		printf 'const NodeName = "lab"\nconst ZoneName = "lab"\nconst TicketSalt = ""\n'
@@ -285,7 +293,7 @@ test_icinga2_runs_the_shipped_checkcommands_with_their_variables() {
 		printf 'object FileLogger "test-log" {\n  path = %s\n  severity = "information"\n}\n' \
 			"$(icp_str "$dir/log/icinga2.log")"
 		printf 'object CheckerComponent "checker" { }\n'
-		printf 'object GraphiteWriter "graphite" {\n  host = "127.0.0.1"\n  port = %s\n' "$port"
+		printf 'object GraphiteWriter "graphite" {\n  host = "127.0.0.1"\n  port = %s\n' "$ICP_PORT"
 		printf '  enable_send_metadata = true\n}\n'
 		printf 'object Host "lab" {\n  address = "127.0.0.1"\n  check_command = "dummy"\n'
 		printf '  check_interval = 1s\n  retry_interval = 1s\n}\n'
@@ -312,28 +320,9 @@ test_icinga2_runs_the_shipped_checkcommands_with_their_variables() {
 		printf '  vars.netcheck_pop3_mailbox_password = %s\n}\n' "$(icp_str "$(head -n 1 "$LAB_PWFILE_ALICE")")"
 	} >"$dir/etc/icinga2.conf"
 	chmod 600 "$dir/etc/icinga2.conf"
-	chown "$user:" "$dir/etc/icinga2.conf"
+	chown "$ICP_USER:" "$dir/etc/icinga2.conf"
 
-	NETCHECK_ICP_MARK=$dir icinga2 daemon -c "$dir/etc/icinga2.conf" \
-		-DConfiguration.ConfigDir="$dir/etc" -DConfiguration.DataDir="$dir/data" \
-		-DConfiguration.LogDir="$dir/log" -DConfiguration.CacheDir="$dir/cache" \
-		-DConfiguration.SpoolDir="$dir/spool" -DConfiguration.InitRunDir="$dir/run" \
-		</dev/null >"$dir/icinga2.out" 2>&1 &
-	ICP_IPID=$!
-	# Two results each (see above: the first connect may wait 10 s).
-	for i in $(seq 1 80); do
-		waiting=
-		for svc in "${services[@]}"; do
-			n=$(grep -c "^icinga2\.lab\.services\.$svc\.[a-z_0-9]*\.metadata\.state " \
-				"$dir/graphite.txt" 2>/dev/null || true)
-			[ "${n:-0}" -ge 2 ] || waiting+=" $svc"
-		done
-		[ -n "$waiting" ] || break
-		icp_running "$ICP_IPID" || break
-		sleep 0.5
-	done
-	[ -z "$waiting" ] || fail "no two results within 40 s for:$waiting: $(grep -B3 -A3 critical "$dir/icinga2.out" | head -30)"
-	icp_stop_icinga
+	icp_run_icinga "${services[@]}"
 	# The command line Icinga ran for POP3 (its state file keeps it): the
 	# password is named by the variable it is in, never written out.
 	f=$(grep -rla '"netcheck_pop3_mailbox"' "$dir/data" | head -n 1)
