@@ -779,10 +779,6 @@ static int find_target(struct run *r, char *err, size_t errlen)
 	struct addr_list *addrs = NULL;
 	enum resolve_status st;
 
-	if (r->co.host == NULL) {
-		snprintf(err, errlen, "-H HOST is required");
-		return -1;
-	}
 	res = resolver_new(&rp, &f);
 	if (res == NULL) {
 		snprintf(err, errlen, "%s", f.text);
@@ -905,10 +901,6 @@ static int trace(struct run *r, char *err, size_t errlen)
 }
 
 /* ---- reverse names (-r) -------------------------------------------------- */
-
-struct ptr_query {
-	struct hop_addr *ha;
-};
 
 static void ptr_done(void *ctx, enum resolve_status st, struct dns_reply *reply,
 		     const struct fail *f)
@@ -1238,6 +1230,8 @@ static void perf_hops(struct run *r, double hops, const struct hop *dest, double
 
 static void judge(struct run *r)
 {
+	/* Where the path ends: its stop, or the last hop that answered (none:
+	 * SIZE_MAX + 1 is 0). */
 	size_t end = r->stop_t != SIZE_MAX ? r->stop_t + 1 : last_answer(r) + 1;
 	const struct hop *dest = r->stop == STOP_REACHED ? &r->hops[r->stop_t] : NULL;
 	unsigned dsent = dest ? probe_target_info(r->probes, r->stop_t)->sent : 0;
@@ -1246,8 +1240,6 @@ static void judge(struct run *r)
 	const char *name = r->name;
 	enum state st;
 
-	if (end == 0 || end > r->nhops) /* nothing answered */
-		end = r->stop_t != SIZE_MAX ? r->stop_t + 1 : 0;
 	if (dest) {
 		int n = hop_ttl(r, r->stop_t);
 
