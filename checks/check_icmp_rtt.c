@@ -171,7 +171,7 @@ static const struct opt_spec extra[] = {
 /* check_icmp's and check_ping's options that are not taken here
  * (docs/check_icmp_rtt.8, COMING FROM CHECK_ICMP). */
 static const struct foreign_opt foreign[] = {
-	{ 'p', NULL, "check_ping's packets: use -n" },
+	{ 'p', NULL, "check_ping's packets: use -n, or call this program by the name check_ping" },
 	{ 'L', "link", "check_ping's link: not taken" },
 	{ 'R', NULL, "check_icmp 2.4's RTA mode: use -w/-c RTA,PL%" },
 	{ 'P', NULL, "check_icmp 2.4's loss mode: use -w/-c RTA,PL%" },
@@ -180,6 +180,12 @@ static const struct foreign_opt foreign[] = {
 	{ 'O', NULL, "check_icmp 2.4's order mode: not taken" },
 	{ 0, "extra-opts", "put the options on the command line" },
 	{ 0, NULL, NULL },
+};
+
+/* Under check_ping's name (ITL ping4/ping6 pass -p). */
+static const struct opt_alias aliases[] = {
+	{ "check_ping", 'p', 'n' },
+	{ NULL, 0, 0 },
 };
 
 static const struct plugin_info info = {
@@ -208,6 +214,7 @@ static const struct plugin_info info = {
 	.family_default = "a name's first address, of either family",
 	.extra = extra,
 	.foreign = foreign,
+	.aliases = aliases,
 	.groups = OPTS_DNS,
 	.many_hosts = true,
 	.notes = "Hosts come from -H and bare arguments first, then -f, then -g, in order; "

@@ -216,6 +216,37 @@ static void help_entry(const struct plugin_info *pi, const struct opt_spec *s,
 	put_wrapped(help, out);
 }
 
+static const struct opt_spec *spec_of(const struct plugin_info *pi, int key);
+
+/* For each name of pi->aliases: "Called as check_ping (a link of that
+ * name):" and, indented, "-p is -n (--packets)." */
+static void alias_help(const struct plugin_info *pi, FILE *out)
+{
+	for (const struct opt_alias *a = pi->aliases; a != NULL && a->called != NULL;) {
+		const char *called = a->called;
+		char text[512];
+		size_t u = 0;
+
+		for (; a->called != NULL && strcmp(a->called, called) == 0 && u < sizeof(text); a++) {
+			const struct opt_spec *o = spec_of(pi, a->key);
+
+			if (o == NULL)
+				continue;
+			if (o->key < 256)
+				u += (size_t)snprintf(text + u, sizeof(text) - u, "%s-%c is -%c (--%s)",
+						      u ? ", " : "", a->letter, o->key, long_name(pi, o));
+			else
+				u += (size_t)snprintf(text + u, sizeof(text) - u, "%s-%c is --%s",
+						      u ? ", " : "", a->letter, long_name(pi, o));
+		}
+		fprintf(out, "Called as %s (a link of that name, as monitoring-plugins' service\n"
+			"definitions call it):\n", called);
+		if (u < sizeof(text) - 1)
+			snprintf(text + u, sizeof(text) - u, ".");
+		put_wrapped(text, out);
+	}
+}
+
 void opts_help(const struct plugin_info *pi, FILE *out)
 {
 	opts_version(pi, out);
@@ -232,6 +263,7 @@ void opts_help(const struct plugin_info *pi, FILE *out)
 							  s->name != NULL; s++)
 			help_entry(pi, s, out);
 	fputc('\n', out);
+	alias_help(pi, out);
 	if (pi->notes != NULL)
 		fprintf(out, "%s\n", pi->notes);
 	if (pi->thr_what != NULL && !pi->raw_thresholds)
@@ -460,16 +492,48 @@ int opts_timeout(const char *text, int64_t *ms, enum state *st, char *err,
 	return 0;
 }
 
-/* Builds getopt_long's tables from the shared and the plugin's options. */
-static int build_tables(const struct plugin_info *pi, struct option *longopts,
-			char *shortopts, size_t shortlen)
+/* The option lists pi takes into lists[2 + NGROUPS]: the shared ones, its
+ * own, its groups' (NULL for a group it does not take). */
+static void spec_lists(const struct plugin_info *pi, const struct opt_spec **lists)
+{
+	lists[0] = common_specs;
+	lists[1] = pi->extra;
+	for (size_t g = 0; g < NGROUPS; g++)
+		lists[2 + g] = pi->groups & groups[g].group ? groups[g].specs : NULL;
+}
+
+/* The option pi takes whose key is key, or NULL. */
+static const struct opt_spec *spec_of(const struct plugin_info *pi, int key)
+{
+	const struct opt_spec *lists[2 + NGROUPS];
+
+	spec_lists(pi, lists);
+	for (size_t l = 0; l < 2 + NGROUPS; l++)
+		for (const struct opt_spec *o = lists[l]; o != NULL && o->name != NULL; o++)
+			if (o->key == key && (l != 0 || offered(pi, o)))
+				return o;
+	return NULL;
+}
+
+/* The alias of letter under the name called, or NULL. */
+static const struct opt_alias *alias_of(const struct plugin_info *pi, const char *called,
+					int letter)
+{
+	for (const struct opt_alias *a = pi->aliases; a != NULL && a->called != NULL; a++)
+		if (a->letter == letter && strcmp(a->called, called) == 0)
+			return a;
+	return NULL;
+}
+
+/* Builds getopt_long's tables from the shared and the plugin's options,
+ * and the letters of the aliases for the name it was called by. */
+static int build_tables(const struct plugin_info *pi, const char *called,
+			struct option *longopts, char *shortopts, size_t shortlen)
 {
 	size_t n = 0, s = 0;
-	const struct opt_spec *lists[2 + NGROUPS] = { common_specs, pi->extra };
+	const struct opt_spec *lists[2 + NGROUPS];
 
-	for (size_t g = 0; g < NGROUPS; g++)
-		if (pi->groups & groups[g].group)
-			lists[2 + g] = groups[g].specs;
+	spec_lists(pi, lists);
 	shortopts[s++] = ':'; /* report a missing argument as ':' */
 	for (size_t l = 0; l < 2 + NGROUPS; l++)
 		for (const struct opt_spec *o = lists[l]; o != NULL && o->name != NULL; o++) {
@@ -487,6 +551,17 @@ static int build_tables(const struct plugin_info *pi, struct option *longopts,
 					shortopts[s++] = ':';
 			}
 		}
+	for (const struct opt_alias *a = pi->aliases; a != NULL && a->called != NULL; a++) {
+		const struct opt_spec *o;
+
+		if (strcmp(a->called, called) != 0 || memchr(shortopts, a->letter, s) != NULL)
+			continue; /* another name's, or a letter the plugin has */
+		if ((o = spec_of(pi, a->key)) == NULL || s + 3 >= shortlen)
+			return -1;
+		shortopts[s++] = a->letter;
+		if (o->arg != NULL)
+			shortopts[s++] = ':';
+	}
 	/* monitoring-plugins' long names of -4 and -6, so that their service
 	 * definitions carry over. */
 	if (n + 3 >= MAX_OPTIONS)
@@ -720,8 +795,12 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 	struct option longopts[MAX_OPTIONS];
 	char shortopts[3 * MAX_OPTIONS];
 	char err[512], opt[128];
+	const char *called = argc > 0 && argv[0] != NULL ? argv[0] : "";
+	const struct opt_alias *alias;
 	int key;
 
+	if (strrchr(called, '/') != NULL)
+		called = strrchr(called, '/') + 1;
 	*co = (struct common_opts){
 		.port = pi->default_port,
 		.family = AF_UNSPEC,
@@ -731,7 +810,7 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 		.graphite_prefix = scan_graphite_prefix(argc, argv),
 		.tls = { .warn_days = -1, .crit_days = -1 },
 	};
-	if (build_tables(pi, longopts, shortopts, sizeof(shortopts)) < 0)
+	if (build_tables(pi, called, longopts, shortopts, sizeof(shortopts)) < 0)
 		return parse_failed(pi, co, out, "internal error: too many options");
 
 	optind = 0; /* glibc: start afresh, also on a second call */
@@ -756,7 +835,9 @@ int opts_parse(const struct plugin_info *pi, struct common_opts *co, int argc,
 			option_text(argv, optind, optopt, opt, sizeof(opt));
 			return parse_failed(pi, co, out, "option '%s' needs an argument", opt);
 		default:
-			if (common_option(pi, co, key, optarg, handler, ctx, err,
+			/* As check_ping, -p is check_ping's -p. */
+			alias = alias_of(pi, called, key);
+			if (common_option(pi, co, alias ? alias->key : key, optarg, handler, ctx, err,
 					  sizeof(err)) < 0) {
 				option_text(argv, optind, key, opt, sizeof(opt));
 				return parse_failed(pi, co, out, "%s: %s", opt, err);

@@ -35,6 +35,17 @@ struct foreign_opt {
 			     * "check_ping's packets: use -n" */
 };
 
+/* A letter that means what another plugin means by it when this one runs
+ * under that plugin's name (a link named check_ping to check_icmp_rtt, as
+ * service definitions written for monitoring-plugins call it): there,
+ * -LETTER (and its long form, if the plugin has that letter) is taken as
+ * the option KEY.  Arrays of these end with a zeroed entry. */
+struct opt_alias {
+	const char *called; /* the last part of argv[0]: "check_ping" */
+	char letter;        /* 'p' */
+	int key;            /* the option it stands for there: 'n' */
+};
+
 /* Options several plugins share, defined here once with their help. */
 enum opts_group {
 	OPTS_TLS = 1 << 0,      /* -D/--certificate, --ca-file, --insecure */
@@ -76,6 +87,8 @@ struct plugin_info {
 	const struct foreign_opt *foreign; /* options of the monitoring-plugins
 				  * plugins it replaces that it does not take,
 				  * or NULL */
+	const struct opt_alias *aliases; /* letters that mean something else
+				  * under another plugin's name, or NULL */
 	unsigned groups;         /* shared option groups (enum opts_group) */
 	const char *pw_long;     /* long name of -P; NULL: "password" */
 	const char *notes;       /* text after the option list, or NULL */

@@ -978,6 +978,125 @@ END_TEST
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* ---- aliases: letters that mean another plugin's option under its name -- */
+
+enum { KEY_TIME_W = 300 };
+
+static const struct opt_spec alias_extra[] = {
+	{ "packets", 'n', "N", "Packets.", "5" },
+	{ "time-warning", KEY_TIME_W, "RANGE", "Time warning.", NULL },
+	{ "quiet", 'q', NULL, "Quiet.", NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+static const struct opt_alias alias_list[] = {
+	{ "check_old", 'p', 'n' },        /* a letter the plugin lacks */
+	{ "check_old", 'w', KEY_TIME_W }, /* a letter it has, meaning else there */
+	{ "check_other", 'Q', 'q' },      /* a flag */
+	{ NULL, 0, 0 },
+};
+
+static const struct plugin_info aliased = {
+	.name = "check_new", .service = "NEW", .purpose = "Aliases.", .usage = "-H HOST",
+	.host_help = "Host.", .thr_what = "the count", .thr_kind = UNIT_NONE,
+	.extra = alias_extra, .aliases = alias_list,
+};
+
+/* What the handler saw: "key=arg;" for each call. */
+static int alias_handler(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+	char *calls = ctx;
+	size_t u = strlen(calls);
+
+	(void)err;
+	(void)errlen;
+	snprintf(calls + u, 128 - u, "%d=%s;", key, arg ? arg : "");
+	return 0;
+}
+
+static const struct alias_case {
+	const char *argv0;
+	const char *args[6];
+	const char *calls;  /* what the handler saw; NULL: refused */
+	bool has_warn;      /* -w went to the plugin's own -w */
+	const char *err;    /* refused: the first line holds this */
+} alias_cases[] = {
+	{ "check_new", { "-n", "3" }, "110=3;", false, NULL },
+	{ "check_new", { "-p", "3" }, NULL, false, "unknown option '-p'" },
+	{ "check_old", { "-p", "3" }, "110=3;", false, NULL },
+	{ "check_old", { "-p3" }, "110=3;", false, NULL },
+	{ "/usr/lib/nagios/plugins/check_old", { "-p", "4" }, "110=4;", false, NULL },
+	{ "./check_old", { "-w", "2" }, "300=2;", false, NULL },
+	{ "check_old", { "--warning=2" }, "300=2;", false, NULL },
+	{ "check_old", { "--time-warning", "2" }, "300=2;", false, NULL },
+	{ "check_new", { "-w", "2" }, "", true, NULL },
+	{ "check_old", { "-p" }, NULL, false, "option '-p' needs an argument" },
+	{ "check_old", { "-Q" }, NULL, false, "unknown option '-Q'" },
+	{ "check_other", { "-Q", "-p", "1" }, NULL, false, "unknown option '-p'" },
+	{ "check_other", { "-Q" }, "113=;", false, NULL },
+	{ "check_old_not", { "-p", "1" }, NULL, false, "unknown option '-p'" },
+	{ "", { "-p", "1" }, NULL, false, "unknown option '-p'" },
+};
+
+/* Parses args under the name argv0; returns what opts_parse returns, the
+ * text it wrote in *text (caller frees). */
+static int parse_called(const char *argv0, const char *const *args, struct common_opts *co,
+		    char *calls, char **text)
+{
+	char *argv[8];
+	size_t len = 0;
+	int argc = 0, rc;
+	FILE *f = open_memstream(text, &len);
+
+	argv[argc++] = (char *)argv0;
+	while (*args != NULL && argc < 7)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	rc = opts_parse(&aliased, co, argc, argv, alias_handler, calls, f);
+	fclose(f);
+	return rc;
+}
+
+START_TEST(test_aliases)
+{
+	const struct alias_case *c = &alias_cases[_i];
+	char calls[128] = "", *text = NULL;
+	struct common_opts co;
+	const char *args[7] = { 0 };
+	int rc;
+
+	for (size_t i = 0; i < 6; i++)
+		args[i] = c->args[i];
+	rc = parse_called(c->argv0, args, &co, calls, &text);
+	if (c->calls != NULL) {
+		ck_assert_msg(rc == -1, "%s: refused: %s", c->argv0, text);
+		ck_assert_str_eq(calls, c->calls);
+		ck_assert_int_eq(co.has_warn, c->has_warn);
+	} else {
+		ck_assert_int_eq(rc, 3);
+		ck_assert_msg(strstr(text, c->err) != NULL && strchr(text, '\n') > strstr(text, c->err),
+			      "%s: wanted '%s' in the first line of: %s", c->argv0, c->err, text);
+	}
+	opts_free(&co);
+	free(text);
+}
+END_TEST
+
+/* --help names each alias once per name, under any name. */
+START_TEST(test_aliases_in_help)
+{
+	char calls[128] = "", *text = NULL;
+	struct common_opts co;
+
+	ck_assert_int_eq(parse_called("check_old", ARGS("--help"), &co, calls, &text), 3);
+	ck_assert_msg(strstr(text, "\nCalled as check_old (a link of that name, as monitoring-plugins' "
+				   "service\ndefinitions call it):\n    -p is -n (--packets), -w is "
+				   "--time-warning.\nCalled as check_other (") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "):\n    -Q is -q (--quiet).\n") != NULL, "%s", text);
+	free(text);
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
 	Suite *s = suite_create("opts");
@@ -1010,6 +1129,8 @@ Suite *opts_suite(void)
 	tcase_add_test(tc, test_one_host_only);
 	tcase_add_test(tc, test_raw_thresholds);
 	tcase_add_test(tc, test_thr_arg_in_help);
+	tcase_add_loop_test(tc, test_aliases, 0, N(alias_cases));
+	tcase_add_test(tc, test_aliases_in_help);
 	tcase_add_test(tc, test_threshold_defaults_in_help);
 	suite_add_tcase(s, tc);
 	return s;
