@@ -43,6 +43,8 @@ enum {
 	KEY_FIND,
 	KEY_FIND_LIMIT,
 	KEY_DELETE,
+	KEY_TIME_W,
+	KEY_TIME_C,
 };
 
 static const struct opt_spec extra[] = {
@@ -53,7 +55,9 @@ static const struct opt_spec extra[] = {
 	{ "starttls", KEY_STARTTLS, NULL,
 	  "Upgrade with STLS (RFC 2595) before the login; CRITICAL when the server does not "
 	  "offer STLS.", NULL },
-	{ "user", 'U', "USER", "User name to log in with (required).", NULL },
+	{ "user", 'U', "USER", "User name to log in with.  Without it only the greeting is "
+	  "checked (with CAPA, STLS for --starttls, and QUIT), as check_pop does; the mailbox "
+	  "options need it.", "no login" },
 	{ "apop", KEY_APOP, NULL,
 	  "Log in with APOP (an MD5 digest of the greeting's timestamp and the password) "
 	  "instead of USER/PASS.", "USER/PASS" },
@@ -84,6 +88,11 @@ static const struct opt_spec extra[] = {
 	  "none.", NULL },
 	{ "find-limit", KEY_FIND_LIMIT, "N",
 	  "Look at the N newest messages at most (0: all).", "100" },
+	{ "time-warning", KEY_TIME_W, "RANGE",
+	  "Warning range for the whole run's time (the time perfdata; a bare number is in "
+	  "seconds), as check_pop's -w.", NULL },
+	{ "time-critical", KEY_TIME_C, "RANGE",
+	  "Critical range for the whole run's time, as check_pop's -c.", NULL },
 	{ "delete-found", KEY_DELETE, NULL,
 	  "With --find-subject: delete the messages found (DELE), only at the end of an "
 	  "otherwise successful session and only through its QUIT; any failure before "
@@ -109,13 +118,20 @@ static const struct foreign_opt foreign[] = {
 	{ 0, NULL, NULL },
 };
 
+/* Under check_pop's name (ITL pop): -w/-c are the response time. */
+static const struct opt_alias aliases[] = {
+	{ "check_pop", 'w', KEY_TIME_W },
+	{ "check_pop", 'c', KEY_TIME_C },
+	{ NULL, 0, 0 },
+};
+
 static const struct plugin_info info = {
 	.name = "check_pop3_mailbox",
 	.service = "POP3",
 	.purpose = "Logs in over POP3 and checks the mailbox: message count, total and largest "
 		   "size, and the age of the oldest message, so that mail piling up or stuck "
 		   "shows.  Optionally finds (and deletes) a probe message by its subject.",
-	.usage = "-H HOST -U USER (--password-file FILE | --password-env VAR | -P PASSWORD) "
+	.usage = "-H HOST [-U USER (--password-file FILE | --password-env VAR | -P PASSWORD)] "
 		 "[-S | --starttls] [options]",
 	.host_help = "Host name or address of the POP3 server.",
 	.default_port = 110,
@@ -124,11 +140,13 @@ static const struct plugin_info info = {
 	.thr_unit = NULL,
 	.extra = extra,
 	.foreign = foreign,
+	.aliases = aliases,
 	.groups = OPTS_TLS | OPTS_PASSWORD | OPTS_DNS,
 	.notes = "The session: greeting (+OK, APOP timestamp kept), CAPA, STLS with --starttls,\n"
 		 "the login, STAT, LIST (largest message), UIDL with -vv, TOP 1 0 (the oldest\n"
 		 "message: servers number messages in arrival order), TOP n 0 for\n"
 		 "--find-subject, DELE only with --delete-found, QUIT.  RETR is never sent.\n"
+		 "Without -U: the greeting, CAPA, STLS with --starttls, QUIT (check_pop's check).\n"
 		 "With PIPELINING offered, USER+PASS and STAT+LIST+TOP(+QUIT) go out together.\n"
 		 "The port is 110, or 995 with -S, unless -p says otherwise.\n"
 		 "Login refused: CRITICAL with the server's text; RFC 2449 response codes\n"
@@ -138,7 +156,8 @@ static const struct plugin_info info = {
 		 "Perfdata: messages, size (B), largest (B), oldest (s; 0 for an empty\n"
 		 "mailbox), then seconds per stage: connect (with the name lookup), greeting,\n"
 		 "tls (with -S or --starttls), auth (CAPA and the login), stat, time (the whole\n"
-		 "run); cert_days with TLS.  A stage not reached is U.\n",
+		 "run, --time-warning/--time-critical); cert_days with TLS.  A stage not reached\n"
+		 "is U.  Without -U: connect, greeting, tls, time, cert_days.\n",
 };
 
 struct params {
@@ -146,8 +165,9 @@ struct params {
 	const char *user, *find;
 	enum pop3_auth auth;
 	unsigned long find_limit;
-	struct range size_w, size_c, largest_w, largest_c, age_w, age_c;
+	struct range size_w, size_c, largest_w, largest_c, age_w, age_c, time_w, time_c;
 	bool has_size_w, has_size_c, has_largest_w, has_largest_c, has_age_w, has_age_c;
+	bool has_time_w, has_time_c;
 };
 
 /* Everything one run needs. */
@@ -217,6 +237,8 @@ static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen
 		return parse_range(&p->largest_c, &p->has_largest_c, arg, UNIT_SIZE, "B", err, errlen);
 	case KEY_AGE_W: return parse_range(&p->age_w, &p->has_age_w, arg, UNIT_TIME, "s", err, errlen);
 	case KEY_AGE_C: return parse_range(&p->age_c, &p->has_age_c, arg, UNIT_TIME, "s", err, errlen);
+	case KEY_TIME_W: return parse_range(&p->time_w, &p->has_time_w, arg, UNIT_TIME, "s", err, errlen);
+	case KEY_TIME_C: return parse_range(&p->time_c, &p->has_time_c, arg, UNIT_TIME, "s", err, errlen);
 	case KEY_FIND:
 		if (arg[0] == '\0') {
 			snprintf(err, errlen, "the text to find is empty");
@@ -235,18 +257,39 @@ static int handler(void *ctx, int key, const char *arg, char *err, size_t errlen
 	return -1;
 }
 
+/* Without -U only the greeting is checked: what needs a login is refused.
+ * NULL when fine, else the complaint. */
+static const char *check_no_user(const struct run *r)
+{
+	const struct params *p = &r->p;
+
+	if (secret_sources(&r->co.pw) > 0)
+		return "a password was given without -U";
+	if (r->co.has_warn || r->co.has_crit)
+		return "-w and -c are ranges on the number of messages: they need -U (the "
+		       "response time is --time-warning and --time-critical)";
+	if (p->has_size_w || p->has_size_c || p->has_largest_w || p->has_largest_c ||
+	    p->has_age_w || p->has_age_c || p->find != NULL)
+		return "--size-*, --largest-*, --age-* and --find-subject look into the mailbox: "
+		       "they need -U";
+	if (p->auth != POP3_AUTH_USER)
+		return "--apop and --sasl are ways to log in: they need -U";
+	return NULL;
+}
+
 /* Checks what opts cannot and reads the password (once).  Returns -1 when
  * the plugin should go on, else the exit code (after a message). */
 static int validate(struct run *r)
 {
 	const struct params *p = &r->p;
 	const struct common_opts *co = &r->co;
+	const char *why;
 
 	if (co->host == NULL)
 		return opts_usage_error(&info, co, "-H HOST is required");
-	if (p->user == NULL)
-		return opts_usage_error(&info, co, "-U USER is required");
-	if (secret_sources(&co->pw) != 1)
+	if (p->user == NULL && (why = check_no_user(r)) != NULL)
+		return opts_usage_error(&info, co, "%s", why);
+	if (p->user != NULL && secret_sources(&co->pw) != 1)
 		return opts_usage_error(&info, co, "%s", secret_sources(&co->pw) == 0
 					? "a password is required: --password-file FILE, "
 					  "--password-env VAR or -P"
@@ -259,6 +302,8 @@ static int validate(struct run *r)
 					"--starttls");
 	if (p->delete_found && p->find == NULL)
 		return opts_usage_error(&info, co, "--delete-found needs --find-subject");
+	if (p->user == NULL)
+		return -1;
 	if (!p->tls && !p->starttls && p->auth != POP3_AUTH_APOP && !p->allow_plain)
 		return opts_usage_error(&info, co, "refusing to send the password without TLS: "
 					"use -S or --starttls, --apop, or --allow-plaintext-auth");
@@ -432,6 +477,21 @@ static void judge_find(struct run *r)
 			   o->found[0], o->found_subject, o->deleted ? ", deleted" : "");
 }
 
+/* The whole run's time against --time-warning/--time-critical. */
+static void judge_time(struct run *r, double total)
+{
+	const struct params *p = &r->p;
+	char why[160], value[64];
+	enum state s = range_judge(p->has_time_w ? &p->time_w : NULL,
+				   p->has_time_c ? &p->time_c : NULL, total, UNIT_TIME, why,
+				   sizeof(why));
+
+	if (s != STATE_OK) {
+		unit_format(total, UNIT_TIME, value, sizeof(value));
+		result_sub(r->res, s, "response time %s (%s)", value, why);
+	}
+}
+
 static void judge_tls(struct run *r)
 {
 	const struct pop3_outcome *o = &r->o;
@@ -492,29 +552,43 @@ static void perfdata(struct run *r, double total)
 		{ "tls", o->t_tls, "s", NULL, NULL, 0, NAN },
 		{ "auth", o->t_auth, "s", NULL, NULL, 0, NAN },
 		{ "stat", o->t_stat, "s", NULL, NULL, 0, NAN },
-		{ "time", total, "s", NULL, NULL, 0, NAN },
+		{ "time", total, "s", p->has_time_w ? &p->time_w : NULL,
+		  p->has_time_c ? &p->time_c : NULL, 0, NAN },
 	};
+	/* Without a login: the greeting's labels only. */
+	static const char *const login_only[] = { "messages", "size", "largest", "oldest",
+						  "auth", "stat" };
 
-	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
-		if (strcmp(items[i].label, "tls") != 0 || p->tls || p->starttls)
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		bool skip = strcmp(items[i].label, "tls") == 0 && !p->tls && !p->starttls;
+
+		for (size_t j = 0; p->user == NULL && j < sizeof(login_only) / sizeof(login_only[0]);
+		     j++)
+			skip = skip || strcmp(items[i].label, login_only[j]) == 0;
+		if (!skip)
 			result_perf(r->res, &items[i]);
+	}
 	if (p->tls || p->starttls)
 		tls_perfdata(r->res, &o->tls, r->co.tls.warn_days, r->co.tls.crit_days);
 }
 
 /* The status line: "user@host:port: [problems; ]N messages, SIZE[, oldest
- * AGE][, TLS], N ms". */
+ * AGE][, TLS], N ms"; without -U "host:port: [problems; ]greeting +OK[,
+ * TLS], N ms". */
 static void summarize(struct run *r, double total)
 {
 	const struct pop3_outcome *o = &r->o;
 	char who[600], problems[1000], good[300] = "", sz[32], ag[32];
+	const char *user = r->p.user ? r->p.user : "";
 	size_t used = 0;
 
-	snprintf(who, sizeof(who), "%s@%s", r->p.user, o->peer);
+	snprintf(who, sizeof(who), "%s%s%s", user, user[0] ? "@" : "", o->peer);
 	if (o->peer[0] == '\0')
-		snprintf(who, sizeof(who), strchr(r->co.host, ':') ? "%s@[%s]:%d" : "%s@%s:%d",
-			 r->p.user, r->co.host,
+		snprintf(who, sizeof(who), strchr(r->co.host, ':') ? "%s%s[%s]:%d" : "%s%s%s:%d",
+			 user, user[0] ? "@" : "", r->co.host,
 			 r->p.tls && !r->co.port_given ? PORT_POP3S : r->co.port);
+	if (r->p.user == NULL && !r->failed)
+		used = (size_t)snprintf(good, sizeof(good), "greeting +OK");
 	if (o->has_stat) {
 		unit_format((double)o->size, UNIT_SIZE, sz, sizeof(sz));
 		used = (size_t)snprintf(good, sizeof(good), "%lu message%s, %s", o->count,
@@ -547,11 +621,16 @@ static void judge(struct run *r)
 		r->age = 0; /* nothing is waiting */
 	if (r->failed) {
 		judge_failure(r);
+	} else if (r->p.user == NULL) {
+		result_sub(r->res, STATE_OK, "greeting +OK%s, CAPA %s, QUIT +OK",
+			   r->o.has_apop ? " (with an APOP timestamp)" : "",
+			   r->o.capa.seen ? "answered" : "not answered");
 	} else {
 		judge_mailbox(r);
 		judge_age(r);
 		judge_find(r);
 	}
+	judge_time(r, total);
 	judge_tls(r);
 	details(r, total);
 	perfdata(r, total);

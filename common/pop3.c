@@ -725,7 +725,7 @@ static int refused(struct pop3 *s, struct fail *f)
 	return -1;
 }
 
-/* After CAPA: STLS, or the login the parameters ask for. */
+/* After CAPA: STLS, or the login the parameters ask for (or QUIT). */
 static int after_capa(struct pop3 *s, struct fail *f)
 {
 	struct pop3_outcome *o = s->o;
@@ -740,6 +740,8 @@ static int after_capa(struct pop3 *s, struct fail *f)
 		}
 		return POP3_ST_STLS;
 	}
+	if (p->user == NULL)
+		return POP3_ST_QUIT;
 	if (!conn_is_tls(s->c) && !p->allow_plaintext_auth && p->auth != POP3_AUTH_APOP) {
 		fail_set(f, FAIL_INTERNAL, "refusing to send the password over an unencrypted "
 			 "connection");

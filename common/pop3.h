@@ -153,7 +153,9 @@ bool pop3_state_is_login(enum pop3_state s);
 				    * count STAT gave */
 
 struct pop3_params {
-	const char *user;           /* login name */
+	const char *user;           /* login name; NULL: no login, the session
+				     * is the greeting, CAPA, STLS (with stls)
+				     * and QUIT, as check_pop's */
 	const char *password;       /* the caller wipes it after the run */
 	enum pop3_auth auth;        /* login method */
 	bool stls;                  /* upgrade with STLS before the login */

@@ -122,6 +122,47 @@ test_pop3_lab_thresholds() {
 	expect_rc 0
 }
 
+# Without -U: check_pop's check (greeting, CAPA, STLS, QUIT), no login;
+# called as check_pop, -w/-c are the response time as there.
+test_pop3_lab_greeting_only_and_as_check_pop() {
+	need_lab
+	local dir
+	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" -v
+	expect_rc 0
+	expect_status '^POP3 OK - 127\.0\.0\.1:[0-9]+: greeting \+OK, [0-9]+ ms \| '
+	expect_perf_labels connect greeting time
+	expect_out '^\[OK\] greeting \+OK \(with an APOP timestamp\), CAPA answered, QUIT \+OK$'
+	expect_out '^C: QUIT$'
+	# No login of any kind, however the server invites it.
+	if grep -qE '^C: (USER|PASS|APOP|AUTH|STAT)' <<<"$out"; then
+		complain "a login or mailbox command went out without -U"; show_run; return 1
+	fi
+	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" --starttls --ca-file "$LAB_CA" -D 30,7
+	expect_rc 0
+	expect_status '^POP3 OK - 127\.0\.0\.1:[0-9]+: greeting \+OK, STLS TLSv1\.[23], [0-9]+ ms \| '
+	expect_perf_labels connect greeting tls time cert_days
+	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S --ca-file "$LAB_CA" --time-critical 1us
+	expect_rc 2
+	expect_status '^POP3 CRITICAL - 127\.0\.0\.1:[0-9]+: response time [0-9.]+ ms \(critical over 0\.001 ms\); greeting \+OK, TLSv1\.[23], '
+	# The same letters under check_pop's name: the response time.
+	dir=$(mktemp -d)
+	ln -s "$POP" "$dir/check_pop"
+	run "$dir/check_pop" -H "$POP3_HOST" -p "$POP3_PORT" -w 10 -c 20
+	expect_rc 0
+	expect_status ' time=[0-9.e-]+s;10;20;0( |$)'
+	run "$dir/check_pop" -H "$POP3_HOST" -p "$POP3_PORT" -w 1us -c 20
+	expect_rc 1
+	expect_status '^POP3 WARNING - 127\.0\.0\.1:[0-9]+: response time [0-9.]+ ms \(warning over 0\.001 ms\); greeting \+OK, '
+	run "$dir/check_pop" --help
+	expect_out '^Called as check_pop \('
+	expect_out '^    -w is --time-warning, -c is --time-critical\.$'
+	rm -rf "$dir"
+	# Under its own name -w is the number of messages: it needs a login.
+	run "$POP" -H "$POP3_HOST" -p "$POP3_PORT" -w 10
+	expect_rc 3
+	expect_status '^POP3 UNKNOWN - -w and -c are ranges on the number of messages: they need -U '
+}
+
 test_pop3_lab_wrong_password_critical() {
 	need_lab
 	run "$POP" -H "$POP3_HOST" -p "$POP3S_PORT" -S --ca-file "$LAB_CA" -U alice \
@@ -732,6 +773,11 @@ test_pop3_bad_arguments_unknown() {
 -H 127.0.0.1 -U a --password-env NETCHECK_UNSET_VAR -S
 -H 127.0.0.1 -U a -P x -S -p 0
 -H 127.0.0.1 -U a -P x -S --bogus
+-H 127.0.0.1 -S --size-warning 1
+-H 127.0.0.1 -S --find-subject x
+-H 127.0.0.1 -S --apop
+-H 127.0.0.1 -S -c 1
+-H 127.0.0.1 -S --time-warning 1x
 EOF
 }
 

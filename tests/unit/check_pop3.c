@@ -606,6 +606,28 @@ static const struct session_case {
 	  POP3_ST_PASS, FAIL_INTERNAL, "PASS: refusing to send a line that holds CR or LF",
 	  "CAPA\r\nUSER bob\r\n", false, 0, NULL, NULL, NULL },
 
+	/* ---- no user: the greeting, CAPA and QUIT, as check_pop; no
+	 * login however the server invites it ---- */
+	{ "no user: greeting, CAPA, QUIT",
+	  { TS_SEND("+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+	    TS_READLINE, TS_SEND("+OK\r\nUSER\r\nPIPELINING\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END },
+	  { .want_list = true, .want_age = true },
+	  POP3_ST_DONE, FAIL_NONE, NULL, "CAPA\r\nQUIT\r\n", false, 0, NULL, NULL, NULL },
+	{ "no user, no CAPA",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("-ERR what\r\n"),
+	    TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END },
+	  { 0 }, POP3_ST_DONE, FAIL_NONE, NULL, "CAPA\r\nQUIT\r\n", false, 0, NULL, NULL, NULL },
+	{ "no user: the greeting refused",
+	  { TS_SEND("-ERR [SYS/TEMP] not now\r\n"), TS_READLINE, TS_END },
+	  { 0 }, POP3_ST_GREETING, FAIL_REPLY, "greeting: -ERR [SYS/TEMP] not now", "",
+	  false, 0, NULL, NULL, NULL },
+	{ "no user: QUIT refused",
+	  { TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\n.\r\n"),
+	    TS_READLINE, TS_SEND("-ERR no\r\n"), TS_CLOSE, TS_END },
+	  { 0 }, POP3_ST_QUIT, FAIL_REPLY, "QUIT: -ERR no", "CAPA\r\nQUIT\r\n",
+	  false, 0, NULL, NULL, NULL },
+
 	/* ---- the oldest message: when the last server took it (the
 	 * topmost Received), the sender's Date only without a Received that
 	 * parses ---- */
