@@ -32,14 +32,26 @@ enum {
 	KEY_EXPECT_RCPT, KEY_DATA, KEY_TOKEN, KEY_RELAY,
 };
 
+#define CMD_MAX_LEN 500    /* a -C line (RFC 5321 4.5.3.1.4: 512 with CRLF) */
+
 static const struct opt_spec extra[] = {
 	{ "mx", KEY_MX, "DOMAIN", "Instead of -H: look up DOMAIN's MX records (ordered by "
 	  "preference, then name; without MX records the domain itself, as mail delivery "
 	  "does) and talk to the first host that answers.", NULL },
 	{ "all-mx", KEY_ALL_MX, NULL, "With --mx: talk to every MX host, one line each; the "
 	  "worst state wins.", NULL },
-	{ "expect", 'e', "REGEX", "The banner (its lines joined by spaces) must match this "
-	  "extended regular expression (else WARNING).", NULL },
+	{ "expect", 'e', "REGEX", "The banner must match this extended regular expression "
+	  "(else WARNING), as sent ('220 mx.example.com ESMTP') or without its code "
+	  "('mx.example.com ESMTP'); ^ and $ match at each line; a plain string matches "
+	  "where it occurs, as check_smtp's -e.", NULL },
+	{ "command", 'C', "COMMAND", "Send COMMAND (after EHLO, STARTTLS and AUTH, before "
+	  "MAIL) and keep its reply; repeatable (up to 16), as check_smtp's -C.  Any reply "
+	  "goes, unless -R says otherwise.", NULL },
+	{ "response", 'R', "REGEX", "The reply to the -C in the same place must match this "
+	  "extended regular expression (each line with its code; else WARNING, as "
+	  "check_smtp's -R); repeatable.", NULL },
+	{ "lmtp", 'L', NULL, "Speak LMTP (RFC 2033): LHLO instead of EHLO, no HELO, and "
+	  "after --data one reply per recipient.", NULL },
 	{ "fqdn", 'F', "NAME", "Name to send in EHLO/HELO.", "this host's name" },
 	{ "require", KEY_REQUIRE, "EXT[,EXT...]", "EHLO keywords the server must offer "
 	  "(STARTTLS, PIPELINING, 8BITMIME, SIZE, SMTPUTF8, CHUNKING, DSN, ...); checked "
@@ -71,11 +83,6 @@ static const struct opt_spec extra[] = {
 
 /* check_smtp's options that are not taken here. */
 static const struct foreign_opt foreign[] = {
-	{ 'C', "command", "check_smtp's free command: the dialogue's stages are options "
-			  "here: --to, --data, --relay-test, --require" },
-	{ 'R', "response", "check_smtp's expected reply to -C: every stage checks its own "
-			   "reply; -e checks the banner" },
-	{ 'L', "lmtp", "check_smtp's LMTP: not spoken here" },
 	{ 0, "extra-opts", "put the options on the command line" },
 	{ 0, NULL, NULL },
 };
@@ -116,6 +123,12 @@ struct params {
 	const char *expect;
 	bool has_expect;
 	regex_t expect_re;        /* -e, compiled */
+	const char *cmd[SMTP_MAX_CMD];  /* -C */
+	size_t ncmd;
+	const char *resp[SMTP_MAX_CMD]; /* -R, as given */
+	regex_t resp_re[SMTP_MAX_CMD];  /* compiled */
+	size_t nresp;
+	bool lmtp;
 	const char *fqdn;
 	char require[256];
 	bool has_min_size;
@@ -151,23 +164,49 @@ struct run {
 	size_t tried;                /* MX hosts talked to */
 };
 
-static int handle_regex(struct params *p, const char *arg, char *err, size_t errlen)
+/* Compiles an extended regular expression whose ^ and $ match at each
+ * line of a reply.  0, or -1 with err set. */
+static int compile_regex(regex_t *re, const char *arg, char *err, size_t errlen)
 {
-	int rc;
+	int rc = regcomp(re, arg, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
 
-	if (p->has_expect)
-		regfree(&p->expect_re);
-	p->has_expect = false;
-	rc = regcomp(&p->expect_re, arg, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char why[128];
 
-		regerror(rc, &p->expect_re, why, sizeof(why));
+		regerror(rc, re, why, sizeof(why));
 		snprintf(err, errlen, "'%s' is not a regular expression: %s", arg, why);
 		return -1;
 	}
+	return 0;
+}
+
+static int handle_expect(struct params *p, const char *arg, char *err, size_t errlen)
+{
+	if (p->has_expect)
+		regfree(&p->expect_re);
+	p->has_expect = compile_regex(&p->expect_re, arg, err, errlen) == 0;
 	p->expect = arg;
-	p->has_expect = true;
+	return p->has_expect ? 0 : -1;
+}
+
+static int handle_command(struct params *p, int key, const char *arg, char *err,
+			  size_t errlen)
+{
+	if ((key == 'C' ? p->ncmd : p->nresp) == SMTP_MAX_CMD) {
+		snprintf(err, errlen, "at most %d", SMTP_MAX_CMD);
+		return -1;
+	}
+	if (key == 'R') {
+		if (compile_regex(&p->resp_re[p->nresp], arg, err, errlen) < 0)
+			return -1;
+		p->resp[p->nresp++] = arg;
+		return 0;
+	}
+	if (arg[0] == '\0' || strlen(arg) > CMD_MAX_LEN || strpbrk(arg, "\r\n") != NULL) {
+		snprintf(err, errlen, "a command is one line of 1 to %d characters", CMD_MAX_LEN);
+		return -1;
+	}
+	p->cmd[p->ncmd++] = arg;
 	return 0;
 }
 
@@ -179,7 +218,10 @@ static int handle(void *ctx, int key, const char *arg, char *err, size_t errlen)
 	switch (key) {
 	case KEY_MX: p->mx = arg; return 0;
 	case KEY_ALL_MX: p->all_mx = true; return 0;
-	case 'e': return handle_regex(p, arg, err, errlen);
+	case 'e': return handle_expect(p, arg, err, errlen);
+	case 'C':
+	case 'R': return handle_command(p, key, arg, err, errlen);
+	case 'L': p->lmtp = true; return 0;
 	case 'F': p->fqdn = arg; return 0;
 	case KEY_REQUIRE:
 		if (strlen(arg) >= sizeof(p->require)) {
@@ -292,6 +334,9 @@ static int validate(struct run *r)
 	if (p->data && p->expect_rcpt && p->expect_rcpt / 100 != 2)
 		return opts_usage_error(&info, &r->co, "--data cannot follow a rejected RCPT "
 					"(--expect-rcpt %d)", p->expect_rcpt);
+	if (p->nresp > p->ncmd)
+		return opts_usage_error(&info, &r->co, "-R '%s' has no -C: each -R is the reply "
+					"expected to the -C in the same place", p->resp[p->ncmd]);
 	if (p->expect_rcpt && p->nto == 0)
 		return opts_usage_error(&info, &r->co, "--expect-rcpt needs --to");
 	if (p->token != NULL && (!address_ok(p->token) || strlen(p->token) > 64))
@@ -356,6 +401,24 @@ static void where_text(const struct smtp_outcome *o, const char *host, char *buf
 		snprintf(buf, len, "%s %s", host, peer);
 }
 
+/* The replies to -C, each against its -R if there is one. */
+static void judge_commands(const struct params *p, const struct smtp_outcome *o,
+			   struct result *res)
+{
+	for (size_t i = 0; i < o->ncmd; i++) {
+		const char *nl = strchr(o->cmd_reply[i], '\n');
+		int shown = nl ? (int)(nl - o->cmd_reply[i]) : (int)strlen(o->cmd_reply[i]);
+		const char *more = nl ? " ..." : "";
+
+		if (i < p->nresp && regexec(&p->resp_re[i], o->cmd_reply[i], 0, NULL, 0) != 0)
+			result_sub(res, STATE_WARNING, "the reply to %s does not match /%s/: %.*s%s",
+				   p->cmd[i], p->resp[i], shown, o->cmd_reply[i], more);
+		else
+			result_sub(res, STATE_OK, "%s: %.*s%s%s", p->cmd[i], shown, o->cmd_reply[i],
+				   more, i < p->nresp ? " (matches -R)" : "");
+	}
+}
+
 /* The steps that went through, in order, as OK sub-results. */
 static void judge_steps(const struct run *r, const struct smtp_outcome *o, struct result *res)
 {
@@ -369,6 +432,8 @@ static void judge_steps(const struct run *r, const struct smtp_outcome *o, struc
 	if (o->ehlo_code)
 		result_sub(res, STATE_OK, "EHLO refused (%d), HELO used", o->ehlo_code);
 	if (o->esmtp) {
+		const char *hello = p->lmtp ? "LHLO" : "EHLO";
+
 		char exts[400] = "";
 		size_t u = 0;
 
@@ -376,9 +441,9 @@ static void judge_steps(const struct run *r, const struct smtp_outcome *o, struc
 			u += (size_t)snprintf(exts + u, sizeof(exts) - u, "%s%s", i ? ", " : "",
 					      o->ext.line[i]);
 		if (o->ext.n > 0)
-			result_sub(res, STATE_OK, "EHLO: 250, %zu extensions: %s", o->ext.n, exts);
+			result_sub(res, STATE_OK, "%s: 250, %zu extensions: %s", hello, o->ext.n, exts);
 		else
-			result_sub(res, STATE_OK, "EHLO: 250, no extensions");
+			result_sub(res, STATE_OK, "%s: 250, no extensions", hello);
 	}
 	if (o->tls)
 		result_sub(res, STATE_OK, "%s: %s, %s", p->implicit_tls ? "TLS" : "STARTTLS",
@@ -386,6 +451,7 @@ static void judge_steps(const struct run *r, const struct smtp_outcome *o, struc
 	/* The states are in dialogue order: failing later means AUTH passed. */
 	if (o->auth_mech[0] && at > SMTP_AUTH)
 		result_sub(res, STATE_OK, "AUTH %s: 235", o->auth_mech);
+	judge_commands(p, o, res);
 	if (o->mail_code && at != SMTP_MAIL)
 		result_sub(res, STATE_OK, "MAIL FROM:<%s>: %d", p->from ? p->from : "", o->mail_code);
 	for (size_t i = 0; i < o->nrcpt; i++)
@@ -397,6 +463,16 @@ static void judge_steps(const struct run *r, const struct smtp_outcome *o, struc
 			   o->queue_id[0] ? " queued as " : "", o->queue_id, p->token);
 	if (o->quit_code && at != SMTP_QUIT)
 		result_sub(res, STATE_OK, "QUIT: %d", o->quit_code);
+}
+
+/* "EHLO", or "LHLO" for LMTP: a state's name in messages. */
+static const char *step_name(const struct run *r, enum smtp_state st)
+{
+	if (r->p.lmtp && st == SMTP_EHLO)
+		return "LHLO";
+	if (r->p.lmtp && st == SMTP_EHLO_TLS)
+		return "LHLO after STARTTLS";
+	return smtp_state_name(st);
 }
 
 /* The failure that ended the dialogue, if any, as a sub-result. */
@@ -414,7 +490,7 @@ static void judge_failure(const struct run *r, const struct smtp_outcome *o, str
 		s = r->co.timeout_state;
 	else if (o->fail.cls == FAIL_INTERNAL)
 		s = STATE_UNKNOWN;
-	result_sub(res, s, "%s: %s", smtp_state_name(o->failed_at), o->fail.text);
+	result_sub(res, s, "%s: %s", step_name(r, o->failed_at), o->fail.text);
 	/* The TLS asked for does not match what the server speaks. */
 	if (o->failed_at == SMTP_TLS && o->tls_info.plaintext)
 		result_sub(res, STATE_OK, "the server speaks plaintext SMTP on this port: use -S "
@@ -449,10 +525,31 @@ static void judge_require(const struct params *p, const struct smtp_outcome *o,
 		result_sub(res, STATE_CRITICAL, "missing extensions: %s", missing);
 }
 
+/* -e: the banner as sent ("220-mx.example ESMTP\n220 ready") or its text
+ * alone ("mx.example ESMTP\nready") matches. */
+static bool banner_matches(const struct params *p, const char *banner)
+{
+	char text[sizeof(((struct smtp_outcome *)0)->banner_all)];
+	size_t u = 0;
+
+	if (regexec(&p->expect_re, banner, 0, NULL, 0) == 0)
+		return true;
+	for (const char *l = banner; *l != '\0' && u < sizeof(text) - 1;) {
+		size_t n = strcspn(l, "\n");
+		size_t skip = n >= 4 ? 4 : n;
+
+		u += (size_t)snprintf(text + u, sizeof(text) - u, "%s%.*s", u ? "\n" : "",
+				      (int)(n - skip), l + skip);
+		l += n + (l[n] == '\n');
+	}
+	text[u < sizeof(text) ? u : sizeof(text) - 1] = '\0';
+	return regexec(&p->expect_re, text, 0, NULL, 0) == 0;
+}
+
 /* What the options ask of a dialogue that went through. */
 static void judge_asks(const struct params *p, const struct smtp_outcome *o, struct result *res)
 {
-	if (p->has_expect && regexec(&p->expect_re, o->banner_all, 0, NULL, 0) != 0)
+	if (p->has_expect && !banner_matches(p, o->banner_all))
 		result_sub(res, STATE_WARNING, "the banner does not match /%s/", p->expect);
 	if (p->require[0])
 		judge_require(p, o, res);
@@ -501,7 +598,7 @@ static void good_text(const struct run *r, const struct smtp_outcome *o, char *b
 	buf[0] = '\0';
 	if (o->banner_code == 0)
 		return;
-	used = (size_t)snprintf(buf, len, "%s", o->esmtp ? "ESMTP" : "SMTP");
+	used = (size_t)snprintf(buf, len, "%s", p->lmtp ? "LMTP" : o->esmtp ? "ESMTP" : "SMTP");
 	if (o->tls && used < len)
 		used += (size_t)snprintf(buf + used, len - used, ", %s %s",
 					 p->implicit_tls ? "TLS" : "STARTTLS", o->tls_info.version);
@@ -561,7 +658,8 @@ static void talk(struct run *r, const char *host, const struct addr_list *addrs,
 		.port = r->co.port, .family = r->co.family, .transcript = t, .tls = &r->tp,
 		.implicit_tls = p->implicit_tls, .starttls = p->starttls,
 		.helo_name = p->fqdn, .user = p->user, .password = r->password,
-		.auth_mech = p->auth_mech, .from = p->from, .rcpts = p->to, .nrcpt = p->nto,
+		.auth_mech = p->auth_mech, .commands = p->cmd, .ncmd = p->ncmd, .lmtp = p->lmtp,
+		.from = p->from, .rcpts = p->to, .nrcpt = p->nto,
 		.expect_rcpt = p->expect_rcpt, .data = p->data, .token = p->token,
 		.relay_to = p->relay_to, .server_name = host,
 	};
@@ -788,6 +886,8 @@ int main(int argc, char **argv)
 	}
 	if (r.p.has_expect)
 		regfree(&r.p.expect_re);
+	for (size_t i = 0; i < r.p.nresp; i++)
+		regfree(&r.p.resp_re[i]);
 	secret_wipe(r.password, sizeof(r.password));
 	resolver_free(r.resolver);
 	result_free(r.res);

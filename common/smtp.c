@@ -153,6 +153,7 @@ static const char *const state_names[SMTP_LAST] = {
 	[SMTP_STARTTLS] = "STARTTLS",
 	[SMTP_EHLO_TLS] = "EHLO after STARTTLS",
 	[SMTP_AUTH] = "AUTH",
+	[SMTP_COMMAND] = "command",
 	[SMTP_MAIL] = "MAIL",
 	[SMTP_RCPT] = "RCPT",
 	[SMTP_DATA] = "DATA",
@@ -173,6 +174,7 @@ static const enum smtp_stage state_stage[SMTP_LAST] = {
 	[SMTP_STARTTLS] = STAGE_TLS,
 	[SMTP_EHLO_TLS] = STAGE_EHLO,
 	[SMTP_AUTH] = STAGE_AUTH,
+	[SMTP_COMMAND] = STAGE_LAST,
 	[SMTP_MAIL] = STAGE_MAIL,
 	[SMTP_RCPT] = STAGE_RCPT,
 	[SMTP_DATA] = STAGE_DATA,
@@ -240,6 +242,15 @@ static int on_reply_line(void *ctx, const char *line, size_t len, struct fail *f
 	return last ? 1 : 0;
 }
 
+/* A reply as the server sent it: "250-first\n250 last", cut to len. */
+static void reply_text(const struct smtp_reply *r, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0, used = 0; i < r->n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%d%s%s", i ? "\n" : "", r->code,
+					 i + 1 < r->n ? "-" : " ", r->text[i]);
+}
+
 /* Reads one reply into s->r; 0, or -1 with the outcome's fail set. */
 static int read_reply(struct session *s)
 {
@@ -273,6 +284,24 @@ static enum smtp_state failed(struct session *s, enum smtp_state st)
 	return SMTP_LAST;
 }
 
+/* Where to go after the caller's commands (or in their place). */
+static enum smtp_state after_commands(const struct session *s)
+{
+	const struct smtp_params *p = s->p;
+
+	if (p->from != NULL)
+		return SMTP_MAIL;
+	if (p->relay_to != NULL)
+		return SMTP_RELAY;
+	return SMTP_QUIT;
+}
+
+/* Where to go once the server knows who we are (and AUTH is done). */
+static enum smtp_state after_auth(const struct session *s)
+{
+	return s->p->ncmd > 0 ? SMTP_COMMAND : after_commands(s);
+}
+
 /* Where to go once the server knows who we are. */
 static enum smtp_state after_hello(const struct session *s)
 {
@@ -282,11 +311,7 @@ static enum smtp_state after_hello(const struct session *s)
 		return SMTP_STARTTLS;
 	if (p->user != NULL)
 		return SMTP_AUTH;
-	if (p->from != NULL)
-		return SMTP_MAIL;
-	if (p->relay_to != NULL)
-		return SMTP_RELAY;
-	return SMTP_QUIT;
+	return after_auth(s);
 }
 
 /* Connects (and with -s handshakes); times both stages itself. */
@@ -324,9 +349,7 @@ static enum smtp_state do_banner(struct session *s)
 		return failed(s, SMTP_BANNER);
 	s->o->banner_code = s->r.code;
 	snprintf(s->o->banner, sizeof(s->o->banner), "%s", s->r.text[0]);
-	for (size_t i = 0, used = 0; i < s->r.n && used < sizeof(s->o->banner_all); i++)
-		used += (size_t)snprintf(s->o->banner_all + used, sizeof(s->o->banner_all) - used,
-					 "%s%s", i ? " " : "", s->r.text[i]);
+	reply_text(&s->r, s->o->banner_all, sizeof(s->o->banner_all));
 	if (s->r.code != 220)
 		return refused(s, SMTP_BANNER, s->r.code == 421 || s->r.code == 554
 				   ? "the server refuses service" : "unexpected banner");
@@ -335,10 +358,10 @@ static enum smtp_state do_banner(struct session *s)
 
 static enum smtp_state do_hello(struct session *s, enum smtp_state st)
 {
-	char line[300];
+	const char *verb = st == SMTP_HELO ? "HELO" : s->p->lmtp ? "LHLO" : "EHLO";
+	char line[300], what[40];
 
-	snprintf(line, sizeof(line), "%s %s", st == SMTP_HELO ? "HELO" : "EHLO",
-		 s->p->helo_name);
+	snprintf(line, sizeof(line), "%s %s", verb, s->p->helo_name);
 	if (command(s, line, NULL) < 0)
 		return failed(s, st);
 	if (s->r.code == 250) {
@@ -350,11 +373,13 @@ static enum smtp_state do_hello(struct session *s, enum smtp_state st)
 		}
 		return after_hello(s);
 	}
-	if (st == SMTP_EHLO && s->r.code >= 500 && s->r.code < 600) {
+	/* LMTP has no HELO (RFC 2033 4.1). */
+	if (st == SMTP_EHLO && !s->p->lmtp && s->r.code >= 500 && s->r.code < 600) {
 		s->o->ehlo_code = s->r.code;
 		return SMTP_HELO;
 	}
-	return refused(s, st, st == SMTP_HELO ? "HELO refused" : "EHLO refused");
+	snprintf(what, sizeof(what), "%s refused", verb);
+	return refused(s, st, what);
 }
 
 static enum smtp_state do_starttls(struct session *s)
@@ -425,7 +450,7 @@ static enum smtp_state do_auth(struct session *s)
 		}
 	}
 	if (s->r.code == 235)
-		next = p->from != NULL ? SMTP_MAIL : p->relay_to != NULL ? SMTP_RELAY : SMTP_QUIT;
+		next = after_auth(s);
 	else
 		next = refused(s, SMTP_AUTH, s->r.code == 535 ? "authentication failed"
 						       : "AUTH refused");
@@ -437,6 +462,25 @@ done:
 	secret_wipe(b64, sizeof(b64));
 	secret_wipe(line, sizeof(line));
 	return next;
+}
+
+/* The caller's commands, one after the other, each reply kept whatever
+ * its code (judging it is the caller's); only a 421 ends the dialogue. */
+static enum smtp_state do_commands(struct session *s)
+{
+	const struct smtp_params *p = s->p;
+	struct smtp_outcome *o = s->o;
+
+	for (size_t i = 0; i < p->ncmd && i < SMTP_MAX_CMD; i++) {
+		if (command(s, p->commands[i], NULL) < 0)
+			return failed(s, SMTP_COMMAND);
+		o->cmd_code[i] = s->r.code;
+		reply_text(&s->r, o->cmd_reply[i], sizeof(o->cmd_reply[i]));
+		o->ncmd = i + 1;
+		if (s->r.code == 421)
+			return refused(s, SMTP_COMMAND, "the server closed the session");
+	}
+	return after_commands(s);
 }
 
 static enum smtp_state do_mail(struct session *s)
@@ -525,10 +569,23 @@ static enum smtp_state do_data(struct session *s)
 	snprintf(hdr, sizeof(hdr), "Token: %s", p->token);
 	if (body_line(s, hdr) < 0 || command(s, ".", NULL) < 0)
 		return failed(s, SMTP_DATA);
-	s->o->data_code = s->r.code;
-	if (s->r.code / 100 != 2)
-		return refused(s, SMTP_DATA, "message refused");
 	smtp_queue_id(s->r.text[s->r.n - 1], s->o->queue_id, sizeof(s->o->queue_id));
+	/* LMTP: one reply per recipient, in the order of the RCPTs (RFC 2033
+	 * 4.2); every one was accepted, or the dialogue would have ended. */
+	for (size_t i = 0; ; i++) {
+		char what[700];
+
+		s->o->data_code = s->r.code;
+		if (s->r.code / 100 != 2) {
+			snprintf(what, sizeof(what), "message refused%s%s%s", p->lmtp ? " for <" : "",
+				 p->lmtp ? p->rcpts[i] : "", p->lmtp ? ">" : "");
+			return refused(s, SMTP_DATA, what);
+		}
+		if (!p->lmtp || i + 1 >= p->nrcpt)
+			break;
+		if (read_reply(s) < 0)
+			return failed(s, SMTP_DATA);
+	}
 	return p->relay_to != NULL ? SMTP_RELAY : SMTP_QUIT;
 }
 
@@ -634,6 +691,7 @@ static enum smtp_state step(struct session *s, enum smtp_state st)
 	case SMTP_EHLO_TLS: return do_hello(s, st);
 	case SMTP_STARTTLS: return do_starttls(s);
 	case SMTP_AUTH: return do_auth(s);
+	case SMTP_COMMAND: return do_commands(s);
 	case SMTP_MAIL: return do_mail(s);
 	case SMTP_RCPT: return do_rcpt(s);
 	case SMTP_DATA: return do_data(s);

@@ -1,7 +1,8 @@
 /* smtp: SMTP replies and EHLO extensions (pure parsers), and the client
  * dialogue of check_smtp_dialogue as an explicit state machine: banner,
- * EHLO (HELO fallback), STARTTLS, EHLO again, AUTH, MAIL, RCPT, DATA or
- * RSET, the open-relay probes, QUIT.  Every step is timed and recorded;
+ * EHLO (HELO fallback; LHLO for LMTP), STARTTLS, EHLO again, AUTH, the
+ * caller's own commands, MAIL, RCPT, DATA or RSET, the open-relay probes,
+ * QUIT.  Every step is timed and recorded;
  * the first failure ends the dialogue and says where and why.  Mapping the
  * outcome to a state is the check's job. */
 #ifndef NETCHECK_SMTP_H
@@ -23,6 +24,8 @@
 #define SMTP_MAX_EXT 64          /* EHLO keywords kept */
 #define SMTP_QUIT_COURTESY_MS 1000 /* the wait for 221 after a refusal */
 #define SMTP_MAX_RCPT 16         /* --to given at most */
+#define SMTP_MAX_CMD 16          /* -C given at most */
+#define SMTP_CMD_REPLY_MAX 512   /* a -C reply kept, lines joined by '\n' */
 
 /* ---- pure parsers ------------------------------------------------------- */
 
@@ -77,6 +80,7 @@ enum smtp_state {
 	SMTP_STARTTLS,
 	SMTP_EHLO_TLS,
 	SMTP_AUTH,
+	SMTP_COMMAND,   /* the caller's commands (check_smtp's -C) */
 	SMTP_MAIL,
 	SMTP_RCPT,
 	SMTP_DATA,
@@ -115,10 +119,14 @@ struct smtp_params {
 	const struct tls_params *tls;    /* for STARTTLS or implicit TLS */
 	bool implicit_tls;               /* -s: TLS from the first byte */
 	bool starttls;                   /* -S: STARTTLS required */
+	bool lmtp;                       /* LMTP (RFC 2033): LHLO, no HELO, a
+					  * reply per recipient after DATA */
 	const char *helo_name;           /* name sent in EHLO/HELO */
 	const char *user;                /* AUTH when not NULL */
 	const char *password;
 	const char *auth_mech;           /* "PLAIN", "LOGIN", or NULL: the best */
+	const char *const *commands;     /* sent after AUTH, each reply kept */
+	size_t ncmd;
 	const char *from;                /* MAIL FROM, "" for <>; NULL: no MAIL */
 	const char *const *rcpts;        /* RCPT TO addresses */
 	size_t nrcpt;
@@ -143,7 +151,8 @@ struct smtp_outcome {
 	char peer[ADDR_TEXT_MAX];
 	int banner_code;
 	char banner[SMTP_MAX_LINE + 1];       /* its first line */
-	char banner_all[2 * SMTP_MAX_LINE];   /* all its lines, joined by spaces */
+	char banner_all[2 * SMTP_MAX_LINE];   /* all its lines with their code
+					       * ("220 mx ESMTP"), joined by '\n' */
 	bool esmtp;                  /* EHLO accepted */
 	int ehlo_code;               /* the EHLO reply when it was refused */
 	struct smtp_ext ext;         /* the last EHLO's extensions */
@@ -151,11 +160,15 @@ struct smtp_outcome {
 	struct tls_info tls_info;
 	size_t injected;             /* plaintext discarded after STARTTLS */
 	char auth_mech[16];
+	size_t ncmd;                 /* commands answered */
+	int cmd_code[SMTP_MAX_CMD];
+	char cmd_reply[SMTP_MAX_CMD][SMTP_CMD_REPLY_MAX]; /* with codes, '\n' between lines */
 	int mail_code;
 	size_t nrcpt;
 	int rcpt_code[SMTP_MAX_RCPT];
 	char rcpt_text[SMTP_MAX_RCPT][160];
-	int data_code;
+	int data_code;               /* the end of DATA's reply (LMTP: the first
+				      * refusal, else the last recipient's) */
 	char queue_id[64];
 	size_t relay_total, relay_accepted, relay_temp, relay_denied;
 	char relay_line[SMTP_MAX_RELAY][200]; /* "RCPT TO:<...>: 554 5.7.1 ..." */

@@ -105,10 +105,10 @@ test_options_of_the_replaced_plugins_are_refused_with_advice() {
 		expect_rc 3
 		expect_status "^[A-Z0-9 ]+ UNKNOWN - option '[^']+' is not taken \\($want"
 	done <<-EOF
-		$CHECKS/check_icmp_rtt -p 3 127.0.0.1|check_ping's packets: use -n\\)
+		$CHECKS/check_icmp_rtt -p 3 127.0.0.1|check_ping's packets: use -n, or call this program by the name check_ping\\)
 		$CHECKS/check_icmp_rtt --extra-opts=x 127.0.0.1|put the options on the command line
-		$CHECKS/check_smtp_dialogue -H 127.0.0.1 -C HELP|check_smtp's free command
-		$CHECKS/check_smtp_dialogue -H 127.0.0.1 --lmtp|check_smtp's LMTP
+		$CHECKS/check_smtp_dialogue -H 127.0.0.1 --extra-opts=x|put the options on the command line
+		$CHECKS/check_pop3_mailbox -H 127.0.0.1 -s x|check_pop's string to send
 		$CHECKS/check_pop3_mailbox -H 127.0.0.1 -U u --sni=x|check_pop's SNI name
 		$CHECKS/check_dns_mx -H example.test -l example.test|check_dig's name to look up: use -d DOMAIN
 		$CHECKS/check_dns_mx -d example.test -n|check_dns's: a domain that does not exist

@@ -948,6 +948,77 @@ test_lab_banner_expect_regex() {
 	expect_summary '^SMTP WARNING - .*banner'
 }
 
+# check_smtp's -e: the banner with its code ("220") or without.
+test_lab_banner_expect_as_check_smtp() {
+	need_lab
+	local e
+	for e in 220 '^220 mail\.lab\.test' 'ESMTP netcheck lab$' '^mail\.lab\.test'; do
+		lab -p "$SMTP_PORT" -e "$e"
+		expect_rc 0
+	done
+	lab -p "$SMTP_PORT" -e '^250'
+	expect_rc 1
+	expect_summary '^SMTP WARNING - .*the banner does not match /\^250/'
+}
+
+# check_smtp's -C/-R: each command after EHLO, its reply against the -R in
+# the same place (WARNING when it does not match), any reply without one.
+test_lab_commands_and_expected_responses() {
+	need_lab
+	lab -p "$SMTP_PORT" -C 'VRFY postmaster' -R '^25[02] ' -C NOOP -v
+	expect_rc 0
+	expect_out '^\[OK\] VRFY postmaster: 252 2\.0\.0 postmaster \(matches -R\)$'
+	expect_out '^\[OK\] NOOP: 250 2\.0\.0 Ok$'
+	expect_out '^C: VRFY postmaster$'
+	expect_smtp_labels
+	lab -p "$SMTP_PORT" -C 'VRFY nosuchuser' -R '^25[02] '
+	expect_rc 1
+	expect_summary "^SMTP WARNING - \[127\.0\.0\.1\]:[0-9]+: the reply to VRFY nosuchuser does not match /\^25\[02\] /: 550 5\.1\.1 "
+	expect_smtp_labels
+	# After STARTTLS and before MAIL, in that order.
+	lab -p "$SMTP_PORT" -S --ca-file "$LAB_CA" -C NOOP -R '^250' -f alice@lab.test -v
+	expect_rc 0
+	[[ $out == *$'C: STARTTLS\n'*$'C: NOOP\n'*$'C: MAIL FROM:<alice@lab.test>\n'* ]] ||
+		{ complain "NOOP is not between STARTTLS and MAIL"; show_run; return 1; }
+	lab -p "$SMTP_PORT" -R '^250'
+	expect_rc 3
+	expect_summary "^SMTP UNKNOWN - -R '\^250' has no -C"
+	lab -p "$SMTP_PORT" -C $'NOOP\r\nVRFY x'
+	expect_rc 3
+	expect_summary '^SMTP UNKNOWN - -C: a command is one line'
+}
+
+# -L: LMTP to the lab's Dovecot: LHLO, and after DATA one reply per
+# recipient; the message is deleted again through POP3.
+test_lab_lmtp() {
+	need_lab
+	local token=lmtp$$x u
+	run "$PLUGIN" -H "$SMTP_HOST" -p "$LMTP_PORT" -L --to alice@lab.test -t "$LAB_TIMEOUT_S" -v
+	expect_rc 0
+	expect_summary '^SMTP OK - \[127\.0\.0\.1\]:[0-9]+ LMTP, RCPT 250, '
+	expect_out '^C: LHLO '
+	expect_out '^C: RSET$'
+	expect_smtp_labels
+	# Without -L, EHLO and HELO are refused: LMTP has neither.
+	run "$PLUGIN" -H "$SMTP_HOST" -p "$LMTP_PORT" -t "$LAB_TIMEOUT_S"
+	expect_rc 2
+	expect_summary '^SMTP CRITICAL - .*HELO refused: 500 '
+	run "$PLUGIN" -H "$SMTP_HOST" -p "$LMTP_PORT" -L -f probe@lab.test --to alice@lab.test \
+		--to bob@lab.test --data --token "$token" -t "$LAB_TIMEOUT_S" -v
+	expect_rc 0
+	expect_summary "^SMTP OK - .* LMTP, RCPT 250, queued, token $token, "
+	[ "$(grep -cE '^S: 250 2\.0\.0 <(alice|bob)@lab\.test> .*Saved' <<<"$out")" = 2 ] ||
+		{ complain "not one reply per recipient after DATA"; show_run; return 1; }
+	for u in alice bob; do
+		local pw=LAB_PWFILE_${u^^}
+		run "$CHECKS/check_pop3_mailbox" -H "$POP3_HOST" -p "$POP3_PORT" --starttls \
+			--ca-file "$LAB_CA" -U "$u" --password-file "${!pw}" --find-subject "$token" \
+			--delete-found -t "$LAB_TIMEOUT_S"
+		expect_rc 0
+		expect_out "^\[OK\] found 1 message with '$token' in the subject .*, deleted$"
+	done
+}
+
 test_lab_require_extensions() {
 	need_lab
 	lab -p "$SMTP_PORT" --require PIPELINING,8BITMIME,SIZE,DSN,STARTTLS

@@ -231,7 +231,28 @@ struct dialogue_opts {
 	const char *rcpt;  /* one RCPT TO, or NULL */
 	int expect_rcpt;
 	bool starttls;
+	const char *cmds[3]; /* the caller's commands (-C), NULL-ended */
+	bool lmtp;
 };
+
+/* Two -C replies kept as sent, with codes, lines joined by '\n'. */
+static void check_commands(const struct smtp_outcome *o, const struct transcript *t)
+{
+	(void)t;
+	ck_assert_uint_eq(o->ncmd, 2);
+	ck_assert_int_eq(o->cmd_code[0], 252);
+	ck_assert_str_eq(o->cmd_reply[0], "252 2.0.0 maybe");
+	ck_assert_int_eq(o->cmd_code[1], 250);
+	ck_assert_str_eq(o->cmd_reply[1], "250-one\n250 two");
+}
+
+static void check_command_refused(const struct smtp_outcome *o, const struct transcript *t)
+{
+	(void)t;
+	ck_assert_uint_eq(o->ncmd, 1);
+	ck_assert_int_eq(o->cmd_code[0], 502);
+	ck_assert_str_eq(o->cmd_reply[0], "502 5.5.1 not here");
+}
 
 static void check_mail_rcpt_rset(const struct smtp_outcome *o, const struct transcript *t)
 {
@@ -262,7 +283,7 @@ static void check_auth_login_refused(const struct smtp_outcome *o, const struct 
 /* Each script ends in a different place of the dialogue. */
 static const struct dialogue_case {
 	const char *name;
-	struct ts_step steps[12];
+	struct ts_step steps[16];
 	struct dialogue_opts opt;
 	enum smtp_state failed_at;
 	enum fail_class cls;
@@ -338,6 +359,47 @@ static const struct dialogue_case {
 	    TS_SEND("221 bye\r\n"), TS_HANG, TS_END },
 	  { .user = "alice", .password = "pw", .auth_mech = "PLAIN" }, SMTP_AUTH, FAIL_REPLY,
 	  "AUTH PLAIN is not offered", 0, "EHLO client.test\r\nQUIT\r\n", ENDS_AT_ONCE, NULL },
+	/* check_smtp's -C: after EHLO (and AUTH), before MAIL; any reply
+	 * goes (judging it is the check's), a 421 ends the dialogue. */
+	{ "commands, each reply kept",
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
+	    TS_SEND("252 2.0.0 maybe\r\n"), TS_READLINE, TS_SEND("250-one\r\n250 two\r\n"),
+	    TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
+	  { .cmds = { "VRFY postmaster", "NOOP" } }, SMTP_DONE, FAIL_NONE, "", 0,
+	  "EHLO client.test\r\nVRFY postmaster\r\nNOOP\r\nQUIT\r\n", ENDS_AT_ONCE,
+	  check_commands },
+	{ "a command refused: the dialogue goes on",
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
+	    TS_SEND("502 5.5.1 not here\r\n"), TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
+	  { .cmds = { "EXPN staff" } }, SMTP_DONE, FAIL_NONE, "", 0,
+	  "EHLO client.test\r\nEXPN staff\r\nQUIT\r\n", ENDS_AT_ONCE, check_command_refused },
+	{ "421 to a command ends the dialogue",
+	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
+	    TS_SEND("421 4.3.2 going down\r\n"), TS_HANG, TS_END },
+	  { .cmds = { "VRFY a", "VRFY b" } }, SMTP_COMMAND, FAIL_REPLY,
+	  "the server closed the session: 421 4.3.2 going down", 421,
+	  "EHLO client.test\r\nVRFY a\r\n", ENDS_AT_ONCE, NULL },
+	{ "commands after AUTH, before MAIL",
+	  { TS_SEND(BANNER), TS_READLINE,
+	    TS_SEND("250-mail.test\r\n250 AUTH PLAIN\r\n"), TS_READLINE,
+	    TS_SEND("235 ok\r\n"), TS_READLINE, TS_SEND("250 ok\r\n"), TS_READLINE,
+	    TS_SEND("250 ok\r\n"), TS_READLINE, TS_SEND("250 reset\r\n"), TS_READLINE,
+	    TS_SEND("221 bye\r\n"), TS_END },
+	  { .user = "alice", .password = "pw", .from = "", .cmds = { "NOOP" } }, SMTP_DONE,
+	  FAIL_NONE, "", 0,
+	  "EHLO client.test\r\nAUTH PLAIN AGFsaWNlAHB3\r\nNOOP\r\nMAIL FROM:<>\r\nRSET\r\n"
+	  "QUIT\r\n", ENDS_AT_ONCE, NULL },
+	/* LMTP (RFC 2033): LHLO, and no HELO to fall back to. */
+	{ "LHLO",
+	  { TS_SEND("220 lmtp.test LMTP\r\n"), TS_READLINE, TS_SEND(EHLO_OK), TS_READLINE,
+	    TS_SEND("221 bye\r\n"), TS_END },
+	  { .lmtp = true }, SMTP_DONE, FAIL_NONE, "", 0, "LHLO client.test\r\nQUIT\r\n",
+	  ENDS_AT_ONCE, NULL },
+	{ "LHLO refused: no HELO",
+	  { TS_SEND("220 lmtp.test LMTP\r\n"), TS_READLINE, TS_SEND("500 5.5.1 what\r\n"),
+	    TS_READLINE, TS_SEND("221 bye\r\n"), TS_END },
+	  { .lmtp = true }, SMTP_EHLO, FAIL_REPLY, "LHLO refused: 500 5.5.1 what", 500,
+	  "LHLO client.test\r\nQUIT\r\n", ENDS_AT_ONCE, NULL },
 	/* STARTTLS required but not offered: no STARTTLS is sent. */
 	{ "STARTTLS not offered", /* the QUIT after it gets no answer */
 	  { TS_SEND(BANNER), TS_READLINE, TS_SEND(EHLO_OK), TS_HANG, TS_END },
@@ -368,6 +430,10 @@ START_TEST(test_dialogue)
 	p.nrcpt = c->opt.rcpt != NULL;
 	p.expect_rcpt = c->opt.expect_rcpt;
 	p.starttls = c->opt.starttls;
+	p.commands = c->opt.cmds;
+	while (p.ncmd < 3 && c->opt.cmds[p.ncmd] != NULL)
+		p.ncmd++;
+	p.lmtp = c->opt.lmtp;
 	rc = smtp_dialogue(&p, &o);
 	ck_assert_msg(o.failed_at == c->failed_at, "%s: failed at %s: %s", c->name,
 		      smtp_state_name(o.failed_at), o.fail.text);
@@ -585,11 +651,35 @@ START_TEST(test_relay_probes)
 END_TEST
 
 /* DATA: headers with the token, dot-stuffing, the queue id. */
+/* The end of DATA: one reply for SMTP; for LMTP one per recipient, in
+ * the order of the RCPTs, any refusal naming its recipient. */
+static const struct data_case {
+	const char *name;
+	bool lmtp;
+	size_t nrcpt;
+	const char *after_dot;      /* the replies to the final dot */
+	enum smtp_state failed_at;
+	const char *text;           /* in the failure's text */
+	int data_code;
+} data_cases[] = {
+	{ "SMTP", false, 1, "250 2.0.0 Ok: queued as Q1\r\n", SMTP_DONE, "", 250 },
+	{ "SMTP, two recipients: one reply", false, 2, "250 2.0.0 Ok: queued as Q1\r\n",
+	  SMTP_DONE, "", 250 },
+	{ "LMTP, two recipients", true, 2,
+	  "250 2.0.0 <bob@mail.test> Ok: queued as Q1\r\n250 2.0.0 <carol@mail.test> Saved\r\n",
+	  SMTP_DONE, "", 250 },
+	{ "LMTP, the second recipient refused", true, 2,
+	  "250 2.0.0 <bob@mail.test> Ok: queued as Q1\r\n452 4.2.2 <carol@mail.test> full\r\n",
+	  SMTP_DATA, "message refused for <carol@mail.test>: 452 4.2.2 <carol@mail.test> full",
+	  452 },
+};
+
 START_TEST(test_data_message)
 {
-	struct ts_step steps[24];
+	const struct data_case *c = &data_cases[_i];
+	struct ts_step steps[28];
 	size_t n = 0;
-	static const char *const rcpts[] = { "bob@mail.test" };
+	static const char *const rcpts[] = { "bob@mail.test", "carol@mail.test" };
 	struct testserver *ts;
 	struct deadline d;
 	struct smtp_outcome o;
@@ -601,13 +691,15 @@ START_TEST(test_data_message)
 	steps[n++] = (struct ts_step)TS_SEND(EHLO_OK);
 	steps[n++] = (struct ts_step)TS_READLINE;
 	steps[n++] = (struct ts_step)TS_SEND("250 ok\r\n");
-	steps[n++] = (struct ts_step)TS_READLINE;
-	steps[n++] = (struct ts_step)TS_SEND("250 ok\r\n");
+	for (size_t i = 0; i < c->nrcpt; i++) {
+		steps[n++] = (struct ts_step)TS_READLINE;
+		steps[n++] = (struct ts_step)TS_SEND("250 ok\r\n");
+	}
 	steps[n++] = (struct ts_step)TS_READLINE;
 	steps[n++] = (struct ts_step)TS_SEND("354 go\r\n");
 	for (int i = 0; i < 10; i++)
 		steps[n++] = (struct ts_step)TS_READLINE;
-	steps[n++] = (struct ts_step)TS_SEND("250 2.0.0 Ok: queued as Q1\r\n");
+	steps[n++] = (struct ts_step)TS_SEND(c->after_dot);
 	steps[n++] = (struct ts_step)TS_READLINE;
 	steps[n++] = (struct ts_step)TS_SEND("221 bye\r\n");
 	steps[n++] = (struct ts_step)TS_END;
@@ -616,18 +708,26 @@ START_TEST(test_data_message)
 	p = params(ts, &d);
 	p.from = "alice@mail.test";
 	p.rcpts = rcpts;
-	p.nrcpt = 1;
+	p.nrcpt = c->nrcpt;
 	p.data = true;
 	p.token = "TOKEN123";
-	ck_assert_msg(smtp_dialogue(&p, &o) == 0, "%s", o.fail.text);
+	p.lmtp = c->lmtp;
+	smtp_dialogue(&p, &o);
+	ck_assert_msg(o.failed_at == c->failed_at && strstr(o.fail.text, c->text) != NULL,
+		      "%s: failed at %s: %s", c->name, smtp_state_name(o.failed_at), o.fail.text);
+	ck_assert_int_eq(o.data_code, c->data_code);
 	ck_assert_str_eq(o.queue_id, "Q1");
-	assert_stages_wanted("DATA", &p, &o);
-	got = ts_received(ts, 15);
+	if (c->failed_at == SMTP_DONE)
+		assert_stages_wanted(c->name, &p, &o);
+	got = ts_received(ts, 14 + c->nrcpt);
+	ck_assert_ptr_nonnull(strstr(got, c->lmtp ? "LHLO client.test\r\n" : "EHLO client.test\r\n"));
 	ck_assert_ptr_nonnull(strstr(got, "DATA\r\nDate: "));
 	ck_assert_ptr_nonnull(strstr(got, "\r\nSubject: netcheck test TOKEN123\r\n"));
 	ck_assert_ptr_nonnull(strstr(got, "\r\nMessage-ID: <TOKEN123@client.test>\r\n"));
 	ck_assert_ptr_nonnull(strstr(got, "\r\n.. This line starts with a dot"));
-	ck_assert_ptr_nonnull(strstr(got, "\r\n.\r\nQUIT\r\n"));
+	/* All the replies were read before the QUIT: it got the 221. */
+	ck_assert_msg(strstr(got, "\r\n.\r\nQUIT\r\n") != NULL && o.quit_code == 221,
+		      "%s: %s, QUIT %d", c->name, got, o.quit_code);
 	ts_stop(ts);
 }
 END_TEST
@@ -651,7 +751,7 @@ Suite *smtp_suite(void)
 	tcase_add_loop_test(dl, test_implicit_tls, 0, N(implicit_cases));
 	tcase_add_test(dl, test_starttls_injection_and_ehlo_again);
 	tcase_add_test(dl, test_relay_probes);
-	tcase_add_test(dl, test_data_message);
+	tcase_add_loop_test(dl, test_data_message, 0, N(data_cases));
 	suite_add_tcase(s, dl);
 	return s;
 }
