@@ -66,57 +66,14 @@ itl_config() {
 	done < <(itl_services)
 }
 
-# itl_nc_dir DIR: DIR holds copies of our plugins under the names of
-# monitoring-plugins' (copies, so that icinga2's user can run them whatever
-# the checkout's permissions; the ICMP one with cap_net_raw, as make
-# install gives it where unprivileged ICMP is not available).
+# itl_nc_dir DIR: our plugins (icp_plugin_dir) under the names of
+# monitoring-plugins' too.
 itl_nc_dir() {
-	mkdir -p "$1"
-	install -m 755 "$CHECKS/check_smtp_dialogue" "$1/check_smtp_dialogue"
-	install -m 755 "$CHECKS/check_pop3_mailbox" "$1/check_pop3_mailbox"
-	install -m 755 "$CHECKS/check_icmp_rtt" "$1/check_icmp_rtt"
-	setcap cap_net_raw+ep "$1/check_icmp_rtt"
+	icp_plugin_dir "$1"
 	ln -s check_smtp_dialogue "$1/check_smtp"
 	ln -s check_pop3_mailbox "$1/check_pop"
 	ln -s check_icmp_rtt "$1/check_icmp"
 	ln -s check_icmp_rtt "$1/check_ping"
-	chmod 755 "$1"
-}
-
-# itl_results KIND: "name state command output" lines (tab separated) from
-# the state file of the run in ICP_DIR, which icinga2 wrote when it stopped.
-itl_results() {
-	python3 - "$ICP_DIR/data" <<'EOF'
-import glob, json, os, sys
-# The state file is a sequence of netstrings ("LEN:JSON,"), one an object.
-def netstrings(data):
-    i = 0
-    while i < len(data):
-        colon = data.index(b":", i)
-        n = int(data[i:colon])
-        yield data[colon + 1:colon + 1 + n]
-        i = colon + 1 + n + 1
-for path in glob.glob(os.path.join(sys.argv[1], "**", "icinga2.state"), recursive=True):
-    with open(path, "rb") as f:
-        data = f.read()
-    for item in netstrings(data):
-        try:
-            obj = json.loads(item)
-        except ValueError:
-            continue
-        if obj.get("type") != "Service":
-            continue
-        cr = obj.get("update", {}).get("last_check_result") or {}
-        if not cr:
-            continue
-        name = obj["name"].split("!", 1)[-1]
-        cmd = cr.get("command") or []
-        if isinstance(cmd, list):
-            cmd = " ".join(cmd)
-        out = (cr.get("output") or "").split("\n")[0]
-        perf = " ".join(str(p) for p in (cr.get("performance_data") or []))
-        print("\t".join([name, str(int(cr.get("state", -1))), cmd, out + " | " + perf]))
-EOF
 }
 
 # itl_run mp|nc: one Icinga 2 run of every service, with monitoring-plugins
@@ -138,7 +95,7 @@ itl_run() {
 	icp_run_icinga "${names[@]}"
 	while IFS=$'\t' read -r name rest; do
 		into[$name]=$rest
-	done < <(itl_results)
+	done < <(icp_state_results)
 	[ "${#into[@]}" -gt 0 ] || fail "no service results in icinga2's state file ($1)"
 	ITL_DIR=$dir
 }
