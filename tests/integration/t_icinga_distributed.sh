@@ -31,7 +31,8 @@ ICD_MASTER_ADDR=198.18.250.1
 ICD_AGENT_ADDR=198.18.250.2
 ICD_API_PORT=5665
 ICD_DIR='' ICD_MASTER_NS='' ICD_AGENT_NS='' ICD_LAB_STARTED=''
-ICD_MASTER_PID='' ICD_AGENT_PID=''
+ICD_MASTER_PID='' ICD_AGENT_PID='' ICD_USER='' ICD_HURRY=''
+ICD_DEFS=() ICD_LAB_ENV=()
 
 # icd_in NS CMD...: CMD inside namespace NS (bounded).
 icd_in() {
@@ -40,42 +41,95 @@ icd_in() {
 	timeout -k 5 60 ip netns exec "$ns" "$@"
 }
 
-# The environment under which the agent namespace's lab is started and
-# stopped: its own folder, record and ports, and a netlab id that names no
-# chain, so that tests/lab/down stops this lab only.
+# icd_lab_env: ICD_LAB_ENV, the environment under which the agent
+# namespace's lab is started and stopped: its own folder, record and ports,
+# and a netlab id that names no chain, so that tests/lab/down stops this
+# lab only.
 icd_lab_env() {
-	printf '%s\n' "NETCHECK_LAB_DIR=$ICD_DIR/lab" "TMPDIR=$ICD_DIR/labtmp" \
-		"NETCHECK_LAB_PORT_BASE=32000" "NETLAB_ID=ncd$$"
+	ICD_LAB_ENV=("NETCHECK_LAB_DIR=$ICD_DIR/lab" "TMPDIR=$ICD_DIR/labtmp"
+		"NETCHECK_LAB_PORT_BASE=32000" "NETLAB_ID=ncd$$")
 }
 
-# icd_stop_node master|agent: stops that icinga2 and every process it
-# started (icp_stop_icinga, on the node's folder and pid).
-icd_stop_node() {
-	local pidvar
-	pidvar=ICD_${1^^}_PID
-	[ -n "${!pidvar}" ] || return 0
-	ICP_DIR=$ICD_DIR/$1 ICP_IPID=${!pidvar}
-	icp_stop_icinga
-	ICP_DIR=
-	printf -v "$pidvar" '%s' ''
+# Pids of every process in the test's namespaces: both icinga2 daemons and
+# all they started (workers, spawn helpers, plugins), and the lab's servers.
+icd_ns_pids() {
+	local ns
+	for ns in $ICD_MASTER_NS $ICD_AGENT_NS; do ip netns pids "$ns" 2>/dev/null || true; done
 }
 
-# icd_cleanup: the EXIT trap.  Every step goes on when one fails.
-icd_cleanup() {
-	local ns pid
-	icd_stop_node master || true
-	icd_stop_node agent || true
-	if [ -n "$ICD_LAB_STARTED" ] && [ -n "$ICD_AGENT_NS" ]; then
-		# shellcheck disable=SC2046  # one VAR=value a word
-		ip netns exec "$ICD_AGENT_NS" env $(icd_lab_env) "$TOP/tests/lab/down" \
-			>/dev/null 2>&1 || true
+# icd_wait_gone TENTHS PID...: true once none of PID runs (zombies have
+# ended), checked every 0.1 s up to TENTHS times (or until a SIGTERM).
+icd_wait_gone() {
+	local tenths=$1 p alive
+	shift
+	for _ in $(seq 1 "$tenths"); do
+		[ -z "$ICD_HURRY" ] || return 1
+		alive=
+		for p in "$@"; do icp_running "$p" && { alive=1; break; }; done
+		[ -n "$alive" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# icd_stop_daemons: SIGTERM to both icinga2 daemons (the processes started
+# here: each passes it on to its worker, which shuts down cleanly in about
+# 0.5 s; a worker ignores a SIGTERM that does not come from its daemon, and
+# two at once merge into the one it ignores, so it gets none from here),
+# up to 10 s until they have ended.
+icd_stop_daemons() {
+	local pids="$ICD_MASTER_PID $ICD_AGENT_PID"
+	[ -n "${pids// /}" ] || return 0
+	# shellcheck disable=SC2086  # one pid a word
+	kill -TERM $pids 2>/dev/null || true
+	# shellcheck disable=SC2086
+	icd_wait_gone 100 $pids || true
+}
+
+# icd_kill_rest: SIGKILL to whatever is still in the namespaces, up to 2 s
+# until it is gone; the daemons started here are reaped.
+icd_kill_rest() {
+	local pids
+	pids=$(icd_ns_pids)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086  # one pid a word
+		kill -KILL $pids 2>/dev/null || true
+		# shellcheck disable=SC2086
+		icd_wait_gone 20 $pids || true
 	fi
+	# shellcheck disable=SC2086
+	[ -z "$ICD_MASTER_PID$ICD_AGENT_PID" ] || wait $ICD_MASTER_PID $ICD_AGENT_PID 2>/dev/null || true
+	ICD_MASTER_PID='' ICD_AGENT_PID=''
+}
+
+# icd_cleanup: the EXIT trap; every step goes on when one fails.  Unless
+# a SIGTERM came (the runner's timeout leaves the trap 5 s: then
+# everything in the namespaces is killed at once), the daemons and the lab
+# are stopped cleanly first.  Then the namespaces go, and, if the lab's
+# folder is still there, tests/lab/down is run again outside them (its
+# servers are gone by now) to forget the lab's Postfix folder and remove
+# the lab's.
+icd_cleanup() {
+	local ns
+	trap 'ICD_HURRY=1' TERM INT
+	if [ -z "$ICD_HURRY" ]; then
+		icd_stop_daemons || true
+		if [ -z "$ICD_HURRY" ] && [ -n "$ICD_LAB_STARTED" ] && [ -n "$ICD_AGENT_NS" ]; then
+			icd_lab_env
+			timeout -k 5 30 ip netns exec "$ICD_AGENT_NS" env "${ICD_LAB_ENV[@]}" \
+				"$TOP/tests/lab/down" >/dev/null 2>&1 || true
+		fi
+	fi
+	icd_kill_rest || true
 	for ns in $ICD_MASTER_NS $ICD_AGENT_NS; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 		rm -rf "/etc/netns/$ns" || true
 	done
 	rmdir /etc/netns 2>/dev/null || true
+	if [ -n "$ICD_LAB_STARTED" ] && [ -d "$ICD_DIR/lab" ]; then
+		icd_lab_env
+		env "${ICD_LAB_ENV[@]}" "$TOP/tests/lab/down" >/dev/null 2>&1 || true
+	fi
 	[ -z "$ICD_DIR" ] || rm -rf "$ICD_DIR" || true
 }
 
@@ -110,9 +164,12 @@ icd_net_up() {
 icd_lab_up() {
 	mkdir "$ICD_DIR/labtmp"
 	ICD_LAB_STARTED=1
-	# shellcheck disable=SC2046  # one VAR=value a word
-	if ! icd_in "$ICD_AGENT_NS" env $(icd_lab_env) "$TOP/tests/lab/up" \
-		>"$ICD_DIR/lab.env" 2>"$ICD_DIR/lab.err"; then
+	# (In the background: a SIGTERM meanwhile runs the EXIT trap at once,
+	# which kills it with the rest of the namespace.)
+	icd_lab_env
+	icd_in "$ICD_AGENT_NS" env "${ICD_LAB_ENV[@]}" "$TOP/tests/lab/up" \
+		>"$ICD_DIR/lab.env" 2>"$ICD_DIR/lab.err" &
+	if ! wait $!; then
 		complain "tests/lab/up in the agent namespace failed:"
 		tail -n 15 "$ICD_DIR/lab.err" | sed 's/^/      /' >&2
 		return 1
@@ -133,7 +190,7 @@ icd_pki() {
 		[ "$node" = master ] && cn=$ICD_MASTER || cn=$ICD_AGENT
 		certs=$ICD_DIR/$node/data/certs
 		mkdir "$certs"
-		chown "$ICP_USER:" "$certs"
+		chown "$ICD_USER:" "$certs"
 		if ! icd_icinga2 "$node" pki new-cert --cn "$cn" --key "$certs/$cn.key" \
 			--csr "$certs/$cn.csr" >>"$ICD_DIR/pki.log" 2>&1 ||
 			! icd_icinga2 master pki sign-csr --csr "$certs/$cn.csr" --cert "$certs/$cn.crt" \
@@ -141,19 +198,23 @@ icd_pki() {
 			cat "$ICD_DIR/pki.log" >&2
 			fail "icinga2 pki new-cert or sign-csr for $cn failed"
 		fi
-		install -m 644 -o "$ICP_USER" "$ICD_DIR/master/data/ca/ca.crt" "$certs/ca.crt"
+		install -m 644 -o "$ICD_USER" "$ICD_DIR/master/data/ca/ca.crt" "$certs/ca.crt"
 	done
 }
 
-# icd_icinga2 NODE ARGS...: icinga2 ARGS with every folder in NODE's private
-# one, and the marker by which icp_stop_icinga finds what it started.
-icd_icinga2() {
+# icd_defines NODE: ICD_DEFS, the -D options that put every folder of
+# icinga2 in NODE's private one.
+icd_defines() {
 	local d=$ICD_DIR/$1
-	shift
-	NETCHECK_ICP_MARK=$d icinga2 "$@" \
-		-DConfiguration.ConfigDir="$d/etc" -DConfiguration.DataDir="$d/data" \
-		-DConfiguration.LogDir="$d/log" -DConfiguration.CacheDir="$d/cache" \
-		-DConfiguration.SpoolDir="$d/spool" -DConfiguration.InitRunDir="$d/run"
+	ICD_DEFS=(-DConfiguration.ConfigDir="$d/etc" -DConfiguration.DataDir="$d/data"
+		-DConfiguration.LogDir="$d/log" -DConfiguration.CacheDir="$d/cache"
+		-DConfiguration.SpoolDir="$d/spool" -DConfiguration.InitRunDir="$d/run")
+}
+
+# icd_icinga2 NODE ARGS...: icinga2 ARGS in NODE's folders.
+icd_icinga2() {
+	icd_defines "$1"
+	icinga2 "${@:2}" "${ICD_DEFS[@]}"
 }
 
 # icd_node_dirs NODE: NODE's private folders, owned where icinga2 writes.
@@ -163,7 +224,7 @@ icd_node_dirs() {
 	chmod 755 "$d"
 	for sub in data log cache spool run; do
 		mkdir "$d/$sub"
-		chown "$ICP_USER:" "$d/$sub"
+		chown "$ICD_USER:" "$d/$sub"
 	done
 }
 
@@ -257,18 +318,16 @@ icd_config_master() {
 		printf '  assign where host.vars.agent_endpoint\n}\n'
 	} >"$conf"
 	chmod 600 "$conf"
-	chown "$ICP_USER:" "$conf"
+	chown "$ICD_USER:" "$conf"
 }
 
 # icd_start NODE NS: icinga2 NODE as a daemon inside namespace NS.
 icd_start() {
 	local node=$1 ns=$2 pidvar
 	pidvar=ICD_${node^^}_PID
-	ip netns exec "$ns" env NETCHECK_ICP_MARK="$ICD_DIR/$node" icinga2 daemon \
-		-c "$ICD_DIR/$node/etc/icinga2.conf" \
-		-DConfiguration.ConfigDir="$ICD_DIR/$node/etc" -DConfiguration.DataDir="$ICD_DIR/$node/data" \
-		-DConfiguration.LogDir="$ICD_DIR/$node/log" -DConfiguration.CacheDir="$ICD_DIR/$node/cache" \
-		-DConfiguration.SpoolDir="$ICD_DIR/$node/spool" -DConfiguration.InitRunDir="$ICD_DIR/$node/run" \
+	icd_defines "$node"
+	ip netns exec "$ns" icinga2 daemon \
+		-c "$ICD_DIR/$node/etc/icinga2.conf" "${ICD_DEFS[@]}" \
 		</dev/null >"$ICD_DIR/$node.out" 2>&1 &
 	printf -v "$pidvar" '%s' "$!"
 }
@@ -350,10 +409,10 @@ test_icinga2_master_runs_our_checks_on_an_agent_with_command_endpoint() {
 	local -A args want_state want_output want_labels got_state got_src got_cmd got_out got_perf
 
 	trap icd_cleanup EXIT
-	trap 'exit 143' TERM INT
+	trap 'ICD_HURRY=1; exit 143' TERM INT
 	ICD_DIR=$(mktemp -d)
 	chmod 755 "$ICD_DIR" # the lab's servers and icinga2's user go through it
-	ICP_USER=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
+	ICD_USER=$(stat -c %U /var/lib/icinga2 2>/dev/null || echo nagios)
 	icd_net_up
 	icd_lab_up
 
