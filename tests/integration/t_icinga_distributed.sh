@@ -9,7 +9,7 @@
 # their certificates come from `icinga2 pki` (a CA, then a key, a CSR and
 # a signed certificate per node), made here.  The master holds the Host and
 # Service objects, with command_endpoint set to the agent, and our shipped
-# CheckCommands (nagios-config/*.conf); the agent holds the same
+# CheckCommands (nagios-config/check_*.conf); the agent holds the same
 # CheckCommands with its PluginDir set to checks/, and accepts commands.
 # The master's REST API then tells, for every service, the state, output,
 # perfdata, command line and check source it received; each must be what
@@ -237,7 +237,7 @@ icd_common() {
 		"$(icp_str "$([ "$node" = master ] && echo "$ICD_MASTER" || echo "$ICD_AGENT")")" \
 		"$(icp_str "$zone")"
 	printf 'include <itl>\ninclude <plugins>\n' # ipv4-or-ipv6 is in <plugins>
-	for f in "$TOP"/nagios-config/*.conf; do cat "$f"; done
+	for f in "$TOP"/nagios-config/check_*.conf; do cat "$f"; done
 	printf 'object FileLogger "test-log" {\n  path = %s\n  severity = "information"\n}\n' \
 		"$(icp_str "$ICD_DIR/$node/log/icinga2.log")"
 	printf 'object Endpoint "%s" { }\n' "$ICD_MASTER"

@@ -118,7 +118,7 @@ test_icinga2_graphite_writer_gets_every_label_and_logs_no_invalid_perfdata() {
 	fi
 }
 
-# The shipped CheckCommands (nagios-config/*.conf) as a user writes services
+# The shipped CheckCommands (nagios-config/check_*.conf) as a user writes services
 # with them: only custom variables, the password of POP3 in a custom
 # variable (it reaches the plugin through the environment, never its argv).
 # A real Icinga 2 runs them against the lab; each result it records is OK.
@@ -137,7 +137,7 @@ test_icinga2_runs_the_shipped_checkcommands_with_their_variables() {
 		printf 'const PluginDir = %s\n' "$(icp_str "$CHECKS")"
 		printf 'const NodeName = "lab"\nconst ZoneName = "lab"\nconst TicketSalt = ""\n'
 		printf 'include <itl>\ninclude <plugins>\n' # ipv4-or-ipv6 is in <plugins>
-		for f in "$TOP"/nagios-config/*.conf; do cat "$f"; done
+		for f in "$TOP"/nagios-config/check_*.conf; do cat "$f"; done
 		printf 'object FileLogger "test-log" {\n  path = %s\n  severity = "information"\n}\n' \
 			"$(icp_str "$dir/log/icinga2.log")"
 		printf 'object CheckerComponent "checker" { }\n'
