@@ -98,23 +98,33 @@ stop_servers() {
 
 # Postfix finds a private config dir only through alternate_config_directories
 # in the default main.cf (the one change to the machine LAB.md calls unavoidable).
+# Both read, change and write /etc/postfix/main.cf: under one lock, so that
+# labs started or stopped at the same time never lose each other's entry.
+POSTFIX_LOCK=/run/netcheck-lab-postfix.lock
+
 postfix_allow_dir() {
-	local cur
-	cur=$(postconf -h alternate_config_directories 2>/dev/null || true)
-	case ", $cur," in *", $1,"*) return 0 ;; esac
-	postconf -e "alternate_config_directories = ${cur:+$cur, }$1"
+	(
+		flock -w 30 9 || exit 1
+		local cur
+		cur=$(postconf -h alternate_config_directories 2>/dev/null || true)
+		case ", $cur," in *", $1,"*) exit 0 ;; esac
+		postconf -e "alternate_config_directories = ${cur:+$cur, }$1"
+	) 9>"$POSTFIX_LOCK"
 }
 
 postfix_forget_dir() {
 	command -v postconf >/dev/null 2>&1 || return 0
-	local cur new= d
-	cur=$(postconf -h alternate_config_directories 2>/dev/null || true)
-	case ", $cur," in *", $1,"*) ;; *) return 0 ;; esac
-	IFS=', ' read -r -a parts <<<"$cur"
-	for d in "${parts[@]}"; do
-		[ -n "$d" ] && [ "$d" != "$1" ] && new=${new:+$new, }$d
-	done
-	postconf -e "alternate_config_directories = $new"
+	(
+		flock -w 30 9 || exit 1
+		local cur new= d
+		cur=$(postconf -h alternate_config_directories 2>/dev/null || true)
+		case ", $cur," in *", $1,"*) ;; *) exit 0 ;; esac
+		IFS=', ' read -r -a parts <<<"$cur"
+		for d in "${parts[@]}"; do
+			[ -n "$d" ] && [ "$d" != "$1" ] && new=${new:+$new, }$d
+		done
+		postconf -e "alternate_config_directories = $new"
+	) 9>"$POSTFIX_LOCK"
 }
 
 # Remove the lab folder, only if it is one (it holds our marker file).
