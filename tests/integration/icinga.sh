@@ -165,21 +165,6 @@ icp_wait_results() {
 	fail "icinga2 with GraphiteWriter did not deliver every service's results"
 }
 
-# icp_plugin_dir DIR: copies of our plugins in DIR, a PluginDir that
-# icinga2's user can run whatever the checkout's permissions; the ICMP ones
-# with cap_net_raw, as make install gives them where unprivileged ICMP is
-# not available.
-icp_plugin_dir() {
-	local p
-	mkdir -p "$1"
-	chmod 755 "$1"
-	for p in check_dns_mx check_smtp_dialogue check_pop3_mailbox check_icmp_rtt check_hops; do
-		install -m 755 "$CHECKS/$p" "$1/$p"
-	done
-	setcap cap_net_raw+ep "$1/check_icmp_rtt"
-	setcap cap_net_raw+ep "$1/check_hops"
-}
-
 # icp_run_icinga SERVICE...: icinga2 on ICP_DIR/etc/icinga2.conf, until every
 # SERVICE of the host "lab" has two results at the listener (GraphiteWriter
 # handles one result after the other, metadata then perfdata, so the first

@@ -154,3 +154,18 @@ expect_perf_value() {
 	[[ $v =~ $2 ]] && return 0
 	complain "perfdata '$1' is '$v', which does not match /$2/"; show_run; return 1
 }
+
+# plugin_dir_with_caps DIR: copies of our plugins in DIR, a plugin folder
+# that a daemon's user (nagios) can run whatever the checkout's
+# permissions; the ICMP ones with cap_net_raw, as make install gives them
+# where unprivileged ICMP is not available.
+plugin_dir_with_caps() {
+	local p
+	mkdir -p "$1"
+	chmod 755 "$1"
+	for p in check_dns_mx check_smtp_dialogue check_pop3_mailbox check_icmp_rtt check_hops; do
+		install -m 755 "$CHECKS/$p" "$1/$p"
+	done
+	setcap cap_net_raw+ep "$1/check_icmp_rtt"
+	setcap cap_net_raw+ep "$1/check_hops"
+}

@@ -98,7 +98,7 @@ test_icinga2_runs_the_mail_domain_example_with_its_apply_rules() {
 	# speaks no TLS, and be refused there).
 	export SSL_CERT_FILE=$LAB_CA
 	icp_setup
-	icp_plugin_dir "$ICP_DIR/plugins"
+	plugin_dir_with_caps "$ICP_DIR/plugins"
 	pw=$ICP_DIR/alice.pw
 	install -m 600 -o "$ICP_USER" "$LAB_PWFILE_ALICE" "$pw"
 	icp_listener

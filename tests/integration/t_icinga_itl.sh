@@ -66,10 +66,10 @@ itl_config() {
 	done < <(itl_services)
 }
 
-# itl_nc_dir DIR: our plugins (icp_plugin_dir) under the names of
+# itl_nc_dir DIR: our plugins (plugin_dir_with_caps) under the names of
 # monitoring-plugins' too.
 itl_nc_dir() {
-	icp_plugin_dir "$1"
+	plugin_dir_with_caps "$1"
 	ln -s check_smtp_dialogue "$1/check_smtp"
 	ln -s check_pop3_mailbox "$1/check_pop"
 	ln -s check_icmp_rtt "$1/check_icmp"

@@ -213,23 +213,24 @@ test_shipped_commands_run_with_optional_arguments_left_out() {
 # nagios-config/services-example.cfg, with the lab's names, ports, CA, user
 # and DNS server put in, run by a real Nagios 4 against the lab: MX, SMTP
 # STARTTLS with the certificate's days, the open-relay test, the POP3S
-# mailbox and the mail round trip (the SMTP probe's subject is what the
-# POP3 probe finds and deletes) each become OK.  (Ping and Path need
-# privileges for ICMP: t_install.sh and t_debian.sh cover those.)
+# mailbox, the mail round trip (the SMTP probe's subject is what the POP3
+# probe finds and deletes), Ping and Path each become OK.  $USER1$ is a
+# folder of copies of our plugins, the ICMP ones with cap_net_raw as make
+# install gives them.
 test_services_example_monitors_the_lab_domain() {
 	need_root
 	need_lab
 	need_cmd nagios4
 	local dir pid i f svc status= pw dns="$DNS_SERVER:$DNS_PORT" waiting
+	need_cmd setcap
 	local -a services=("MX of example.com" "SMTP STARTTLS" "SMTP open relay" "POP3 mailbox"
-			   "Mail round trip, send" "Mail round trip, receive")
+			   "Mail round trip, send" "Mail round trip, receive" "Ping" "Path")
 	dir=$(nagios_dir)
+	plugin_dir_with_caps "$dir/plugins"
+	echo "\$USER1\$=$dir/plugins" >"$dir/resource.cfg"
 	pw=$dir/alice.pw
 	install -m 600 -o nagios "$LAB_PWFILE_ALICE" "$pw"
 	for f in $(configs cfg); do cat "$f" >>"$dir/objects.cfg"; done
-	# (awk in paragraph mode: the file without the Ping and Path services)
-	awk 'BEGIN { RS = ""; ORS = "\n\n" } !/service_description +(Ping|Path)\n/' \
-		"$TOP/nagios-config/services-example.cfg" |
 	sed -e "s|check_icmp_rtt!200,40%!500,80%!-n 3|nc-noop|" \
 	    -e "s|check_interval          5|check_interval          2|" \
 	    -e "s|192\.0\.2\.25|127.0.0.1|" \
@@ -239,7 +240,8 @@ test_services_example_monitors_the_lab_domain() {
 	    -e "s|check_pop3_mailbox!monitor!/etc/nagios/pop3-monitor.pw!|check_pop3_mailbox!alice!$pw!-p $POP3S_PORT --ca-file $LAB_CA --dns-server $dns |" \
 	    -e "s|check_smtp_dialogue_probe!25!monitor@example.com!monitor@example.com!netcheck-probe!|check_smtp_dialogue_probe!$SMTP_PORT!alice@lab.test!alice@lab.test!netcheck-probe-$$!--ca-file $LAB_CA --dns-server $dns|" \
 	    -e "s|check_pop3_mailbox_probe!monitor!/etc/nagios/pop3-monitor.pw!netcheck-probe!|check_pop3_mailbox_probe!alice!$pw!netcheck-probe-$$!-p $POP3S_PORT --ca-file $LAB_CA --dns-server $dns|" \
-	    -e "s|mail\.example\.com|$SMTP_NAME|" >>"$dir/objects.cfg"
+	    -e "s|mail\.example\.com|$SMTP_NAME|" "$TOP/nagios-config/services-example.cfg" \
+		>>"$dir/objects.cfg"
 	! grep -v '^[[:space:]]*#' "$dir/objects.cfg" | grep 'example\.com\|192\.0\.2\.' |
 		grep -v 'MX of example\.com' ||
 		fail "the example still names hosts outside the lab"
