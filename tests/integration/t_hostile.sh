@@ -35,7 +35,7 @@ hostile_fake() { # [TCPFAKE-ARGS...] <SCENARIO
 # as `run` does, and secs (wall time) and kib (peak memory).
 measured() {
 	local ru=$FAKE_TMP/rusage.$RANDOM
-	run timeout -k 2 40 "$TOP/tests/tools/rusage" -o "$ru" "$@"
+	run timeout -k 2 40 "$TOOLS/rusage" -o "$ru" "$@"
 	read -r secs _ kib rc <"$ru" || { secs=99; kib=0; }
 }
 
