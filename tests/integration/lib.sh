@@ -78,6 +78,7 @@ sanitizer_check() {
 	[ "${NETCHECK_SANITIZE:-}" = 1 ] || return 0
 	[[ $err == *AddressSanitizer* || $err == *LeakSanitizer* || $err == *'runtime error:'* ]] ||
 		return 0
+	local IFS=' '
 	printf 'SANITIZER REPORT from %s (exit code %s):\n%s\n' "${RUN_ARGS[*]}" "$rc" "$err" >&2
 	exit 1
 }
