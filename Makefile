@@ -1,7 +1,9 @@
 # netcheck: Nagios/Icinga check plugins.  Plain GNU make.
 #
 #   make            build common/libnetcheck.a and the plugins in checks/
-#   make check      build and run every test (unit, valgrind, integration)
+#   make check      build and run every test (unit, valgrind, the sanitized
+#                   build's unit and integration tests, integration)
+#   make SANITIZE=1 the same with AddressSanitizer and UBSan, in build/asan/
 #   make demo       build, start the lab, run every plugin against it, stop it
 #   make bench      side-by-side benchmarks against the tools users know
 #   make fuzz       run the fuzz targets of the network parsers (clang)
@@ -40,6 +42,23 @@ LIBS_ALL   := $(LIBS_DYNAMIC)
 else
 $(error LINK must be dynamic or static, not '$(LINK)')
 endif
+# SANITIZE=1 builds everything (library, plugins, unit tests, tools) with
+# AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer into
+# build/asan/, beside the normal build, so that one make check runs both.
+# SAN_ENV makes any report end the program with exit code 86 and a stack.
+SANITIZE   ?=
+ifeq ($(SANITIZE),1)
+B          := build/asan/
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),)
+B          :=
+SAN_FLAGS  :=
+else
+$(error SANITIZE must be 1 or empty, not '$(SANITIZE)')
+endif
+SAN_ENV    := ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_leaks=1:print_stacktrace=1:abort_on_error=0 \
+              UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1 \
+              LSAN_OPTIONS=exitcode=86
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -47,37 +66,41 @@ COMMON_MODULES := range result output opts deadline fail addr dnsmsg resolve mx 
                   icmp probe stats baseline \
                   smtp pop3 maildate
 COMMON_SRC := $(COMMON_MODULES:%=common/%.c)
-COMMON_OBJ := $(COMMON_SRC:.c=.o)
-LIB        := common/libnetcheck.a
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)%.o)
+LIB        := $(B)common/libnetcheck.a
 
 PLUGINS    := check_icmp_rtt check_hops check_dns_mx check_smtp_dialogue check_pop3_mailbox
-PLUGIN_BIN := $(PLUGINS:%=checks/%)
+PLUGIN_BIN := $(PLUGINS:%=$(B)checks/%)
 
 UNIT_SRC   := tests/unit/run_unit.c $(COMMON_MODULES:%=tests/unit/check_%.c) tests/unit/testserver.c tests/unit/dnsserver.c
-UNIT_BIN   := tests/unit/run_unit
-TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage tests/tools/lookup
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(B)%.o)
+UNIT_BIN   := $(B)tests/unit/run_unit
+TOOLS      := perfemit connprobe rusage lookup
+TOOLS_BIN  := $(TOOLS:%=$(B)tests/tools/%)
 
-ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
+ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_OBJ) $(TOOLS_BIN:=.o)
 
 .PHONY: all check unit valgrind integration demo bench fuzz install install-strip uninstall deps test-deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
-%.o: %.c
-	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(B)%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
-tests/unit/%.o: tests/unit/%.c
-	$(CC) $(CPPFLAGS_ALL) $(CHECK_CFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(B)tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CHECK_CFLAGS) $(WARN) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-checks/%: checks/%.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
+$(B)checks/%: $(B)checks/%.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
 
-tests/tools/%: tests/tools/%.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
+$(B)tests/tools/%: $(B)tests/tools/%.o $(LIB)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_ALL)
 
 # For make bench: the probe and check_smtp_dialogue linked both ways,
 # whatever LINK is.
@@ -92,31 +115,57 @@ tests/tools/check_smtp_dialogue-static: checks/check_smtp_dialogue.o $(LIB)
 tests/tools/check_smtp_dialogue-dynamic: checks/check_smtp_dialogue.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_DYNAMIC)
 
-$(UNIT_BIN): $(UNIT_SRC:.c=.o) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC:.c=.o) $(LIB) $(CHECK_LIBS) $(LIBS_ALL)
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CHECK_LIBS) $(LIBS_ALL)
 
 # The test command of README.md.  Unit tests (forked, with timeouts), the same
-# unit tests under valgrind, then the integration runner, whose last line is
-# "N passed, N failed, N skipped".
+# unit tests under valgrind, the sanitized build's unit and integration tests
+# (a sub-make with SANITIZE=1, in build/asan/), then the integration runner,
+# whose last line is "N passed, N failed, N skipped".  make check SANITIZE=1
+# runs only the sanitized unit and integration tests (valgrind cannot run a
+# sanitized program).
+ifeq ($(SANITIZE),1)
+check: all $(UNIT_BIN) $(TOOLS_BIN)
+	@$(MAKE) --no-print-directory SANITIZE=1 unit
+	@$(MAKE) --no-print-directory SANITIZE=1 integration
+else
 check: all $(UNIT_BIN) $(TOOLS_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory SANITIZE=1 check
 	@$(MAKE) --no-print-directory integration
+endif
 
 unit: $(UNIT_BIN)
-	$(UNIT_BIN)
+	$(SAN_ENV) $(UNIT_BIN)
 
 valgrind: $(UNIT_BIN)
+ifeq ($(SANITIZE),1)
+	$(error valgrind cannot run the sanitized build: make valgrind without SANITIZE=1)
+endif
 	CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect $(UNIT_BIN)
 
+# The runner finds the build to test in NETCHECK_SANITIZE (build/asan/ or
+# the tree itself).  Under SANITIZE=1 it gets no MAKEFLAGS, so that the
+# tests that run make themselves (t_install, t_debian) build and install
+# the ordinary plugins, as a user would.
+ifeq ($(SANITIZE),1)
+integration: all $(TOOLS_BIN)
+	@echo "== integration tests of the sanitized build ($(B))"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL NETCHECK_SANITIZE=1 tests/integration/run
+else
 integration: all $(TOOLS_BIN)
 	tests/integration/run
+endif
 
 demo: all $(TOOLS_BIN)
 	tests/demo
 
 bench: all $(TOOLS_BIN) $(BENCH_BIN)
+ifeq ($(SANITIZE),1)
+	$(error make bench measures the ordinary build: run it without SANITIZE=1)
+endif
 	tests/bench/run
 
 # Fuzz targets (clang, libFuzzer, AddressSanitizer) for the parsers that
@@ -192,6 +241,7 @@ test-deps: deps
 clean:
 	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN) \
 	    $(BENCH_BIN) $(FUZZ_TARGETS)
+	rm -rf build/asan
 
 # Keep object files: without this, make removes the ones it built on the way
 # to a program, after (and below) the test summary.

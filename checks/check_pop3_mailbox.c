@@ -322,6 +322,14 @@ static void on_uidl(void *ctx, unsigned long msg, const char *uid)
 		result_detail(r->res, 2, "UIDL %lu %s", msg, uid);
 }
 
+/* The login is over: the password is wiped at once, not at the end. */
+static void forget_password(void *ctx)
+{
+	struct run *r = ctx;
+
+	secret_wipe(r->password, sizeof(r->password));
+}
+
 /* Connects, logs in and looks: the session, into r->o. */
 static void session(struct run *r)
 {
@@ -332,7 +340,7 @@ static void session(struct run *r)
 		.tls = &r->tp, .allow_plaintext_auth = p->allow_plain, .want_list = true,
 		.want_uidl = r->co.verbose >= 2, .want_age = true, .find_subject = p->find,
 		.find_limit = p->find_limit, .delete_found = p->delete_found,
-		.transcript = r->t, .on_uidl = on_uidl, .ctx = r,
+		.transcript = r->t, .on_uidl = on_uidl, .forget_password = forget_password, .ctx = r,
 	};
 	struct conn_params cp = {
 		.deadline = &r->d, .max_line = POP3_MAX_LINE, .transcript = r->t,

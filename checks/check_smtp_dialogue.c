@@ -647,6 +647,15 @@ static void status_text(const struct run *r, const struct smtp_outcome *o, const
 
 /* ---- running ------------------------------------------------------------ */
 
+/* AUTH is over: with -H (one dialogue) the password is wiped at once;
+ * --mx may hold more dialogues, and wipes it when the run ends. */
+static void forget_password(void *ctx)
+{
+	struct run *r = ctx;
+
+	secret_wipe(r->password, sizeof(r->password));
+}
+
 /* Holds the dialogue with host (or with addrs, its addresses) into
  * r->outcome. */
 static void talk(struct run *r, const char *host, const struct addr_list *addrs,
@@ -662,6 +671,7 @@ static void talk(struct run *r, const char *host, const struct addr_list *addrs,
 		.from = p->from, .rcpts = p->to, .nrcpt = p->nto,
 		.expect_rcpt = p->expect_rcpt, .data = p->data, .token = p->token,
 		.relay_to = p->relay_to, .server_name = host,
+		.forget_password = p->mx == NULL ? forget_password : NULL, .ctx = r,
 	};
 
 	r->tp = (struct tls_params){ .host = host, .ca_file = r->co.tls.ca_file,

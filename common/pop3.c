@@ -405,6 +405,10 @@ static void pop3_move(struct pop3 *s, enum pop3_state to)
 	case POP3_ST_APOP:
 	case POP3_ST_AUTH_RESP:
 		s->o->t_auth = secs;
+		/* Sent and answered: the caller wipes the password now, not
+		 * when the session ends. */
+		if (s->p->forget_password != NULL)
+			s->p->forget_password(s->p->ctx);
 		break;
 	case POP3_ST_STAT:
 		s->o->t_stat = secs;

@@ -156,7 +156,8 @@ struct pop3_params {
 	const char *user;           /* login name; NULL: no login, the session
 				     * is the greeting, CAPA, STLS (with stls)
 				     * and QUIT, as check_pop's */
-	const char *password;       /* the caller wipes it after the run */
+	const char *password;       /* the caller wipes it: forget_password
+				     * says when it is no longer needed */
 	enum pop3_auth auth;        /* login method */
 	bool stls;                  /* upgrade with STLS before the login */
 	const struct tls_params *tls; /* for STLS */
@@ -171,7 +172,10 @@ struct pop3_params {
 				     * (0: 20); the rest are counted in a note */
 	struct transcript *transcript; /* the conn's, for notes, or NULL */
 	void (*on_uidl)(void *ctx, unsigned long msg, const char *uid);
-	void *ctx;                  /* for on_uidl */
+	void (*forget_password)(void *ctx); /* or NULL: called once the login
+				     * is over (its reply read), so that the
+				     * caller wipes the password at once */
+	void *ctx;                  /* for on_uidl and forget_password */
 };
 
 /* What a session found, filled as far as it went. */

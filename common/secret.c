@@ -85,15 +85,21 @@ int secret_from_file(const char *path, char *buf, size_t len, struct fail *f)
 
 int secret_from_env(const char *var, char *buf, size_t len, struct fail *f)
 {
-	const char *v = getenv(var);
-	char from[300];
+	char *v = getenv(var), from[300];
+	size_t n;
+	int rc;
 
 	snprintf(from, sizeof(from), "in the environment variable %s", var);
 	if (v == NULL) {
 		fail_set(f, FAIL_INTERNAL, "the environment variable %s is not set", var);
 		return -1;
 	}
-	return keep(v, strlen(v), buf, len, from, f);
+	n = strlen(v);
+	rc = keep(v, n, buf, len, from, f);
+	/* The environment is the process's own memory (and
+	 * /proc/PID/environ): the value is wiped there once copied. */
+	secret_wipe(v, n);
+	return rc;
 }
 
 int secret_from_arg(char *arg, char *buf, size_t len, struct fail *f)

@@ -17,8 +17,9 @@
  * the message; its content never is. */
 int secret_from_file(const char *path, char *buf, size_t len, struct fail *f);
 
-/* The value of environment variable VAR into buf.  Returns 0, or -1 with f
- * set (unset, empty or too long). */
+/* The value of environment variable VAR into buf, then wiped in the
+ * environment (VAR stays set, to NUL bytes).  Returns 0, or -1 with f set
+ * (unset, empty or too long). */
 int secret_from_env(const char *var, char *buf, size_t len, struct fail *f);
 
 /* Copies a secret given on the command line into buf and blanks it in

@@ -461,6 +461,8 @@ done:
 	secret_wipe(raw, sizeof(raw));
 	secret_wipe(b64, sizeof(b64));
 	secret_wipe(line, sizeof(line));
+	if (p->forget_password != NULL)
+		p->forget_password(p->ctx);
 	return next;
 }
 

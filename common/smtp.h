@@ -123,7 +123,12 @@ struct smtp_params {
 					  * reply per recipient after DATA */
 	const char *helo_name;           /* name sent in EHLO/HELO */
 	const char *user;                /* AUTH when not NULL */
-	const char *password;
+	const char *password;            /* the caller wipes it; see forget_password */
+	void (*forget_password)(void *ctx); /* or NULL: called once AUTH is
+					  * over, so that a caller with no
+					  * other dialogue to hold wipes the
+					  * password at once */
+	void *ctx;                       /* for forget_password */
 	const char *auth_mech;           /* "PLAIN", "LOGIN", or NULL: the best */
 	const char *const *commands;     /* sent after AUTH, each reply kept */
 	size_t ncmd;

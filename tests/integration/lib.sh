@@ -19,8 +19,11 @@
 #   fail MESSAGE         fail this test
 #   timed CMD ARGS...    `run`, and sets $elapsed_ms (the wall time of CMD)
 #   expect_elapsed_below MS   the timed run took less than MS
-# $TOP is the source tree, $CHECKS its checks/ folder.  When the lab is up,
-# the variables printed by tests/lab/up are in the environment.
+# $TOP is the source tree, $CHECKS the folder of the plugins under test
+# and $TOOLS that of the test tools (tests/tools, or build/asan/... when
+# NETCHECK_SANITIZE=1: then run() fails the test when the program printed a
+# sanitizer report).  When the lab is up, the variables printed by
+# tests/lab/up are in the environment.
 #
 # Time in tests (STYLE.md, Tests): what a test waits for and the deadline it
 # tests (a plugin's -t) are 10x or more apart, so that it holds on a busy
@@ -65,7 +68,19 @@ run() {
 	rm -f "$errf"
 	status_line=${out%%$'\n'*}
 	if [[ $status_line == *'|'* ]]; then perf=${status_line#*|}; perf=${perf# }; else perf=; fi
+	sanitizer_check
 	return 0
+}
+
+# Under NETCHECK_SANITIZE=1: a sanitizer report in $err ends the test
+# (exit, so that it also counts where run is part of a condition).
+sanitizer_check() {
+	[ "${NETCHECK_SANITIZE:-}" = 1 ] || return 0
+	[[ $err == *AddressSanitizer* || $err == *LeakSanitizer* || $err == *'runtime error:'* ]] ||
+		return 0
+	local IFS=' '
+	printf 'SANITIZER REPORT from %s (exit code %s):\n%s\n' "${RUN_ARGS[*]}" "$rc" "$err" >&2
+	exit 1
 }
 
 timed() {

@@ -3,7 +3,7 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-LOOKUP=$TOP/tests/tools/lookup
+LOOKUP=$TOOLS/lookup
 
 # The lab NSD holds many.test: host0001 ... host1000, each with an A and an
 # AAAA record.  All of them resolve, within one -t.

@@ -3,7 +3,7 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-LOOKUP="$TOP/tests/tools/lookup"
+LOOKUP="$TOOLS/lookup"
 
 # The MX set as "PREF HOST" lines, sorted, from dig (the reference), with
 # the final dot dropped as we print names (the null MX's "." becomes "").

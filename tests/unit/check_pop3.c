@@ -797,6 +797,64 @@ START_TEST(test_session_connect)
 }
 END_TEST
 
+/* forget_password: called once, when the login's reply is in (before
+ * STAT is answered), for USER/PASS and for APOP; never without a login. */
+struct forget {
+	const struct session *s;
+	int calls;
+	bool stat_done;       /* STAT was answered when it was called */
+};
+
+static void count_forget(void *ctx)
+{
+	struct forget *fg = ctx;
+
+	fg->calls++;
+	fg->stat_done = fg->s->o.t_stat >= 0;
+}
+
+START_TEST(test_forget_password_after_login)
+{
+	const struct ts_step steps[] = AGE_STEPS(DATE_NOV1);
+	const struct ts_step apop_steps[] = {
+		TS_SEND("+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+		TS_READLINE, TS_SEND("-ERR no CAPA\r\n"),
+		TS_READLINE, TS_SEND("+OK\r\n"),
+		TS_READLINE, TS_SEND("+OK 0 0\r\n"),
+		TS_READLINE, TS_SEND("+OK\r\n"), TS_CLOSE, TS_END,
+	};
+	const struct ts_step greeting_steps[] = {
+		TS_SEND("+OK hi\r\n"), TS_READLINE, TS_SEND("+OK\r\n.\r\n"),
+		TS_READLINE, TS_SEND("+OK bye\r\n"), TS_CLOSE, TS_END,
+	};
+	struct session s;
+	struct forget fg = { .s = &s };
+	struct pop3_params p = { USER_PW, .want_age = true, .forget_password = count_forget,
+				 .ctx = &fg };
+
+	session_run(&s, steps, &p);
+	ck_assert_msg(s.rc == 0, "%s", s.f.text);
+	ck_assert_int_eq(fg.calls, 1);
+	ck_assert(!fg.stat_done);
+	ts_stop(s.ts);
+
+	fg.calls = 0;
+	p = (struct pop3_params){ .user = "mrose", .password = "tanstaaf", .auth = POP3_AUTH_APOP,
+				  .forget_password = count_forget, .ctx = &fg };
+	session_run(&s, apop_steps, &p);
+	ck_assert_msg(s.rc == 0, "%s", s.f.text);
+	ck_assert_int_eq(fg.calls, 1);
+	ts_stop(s.ts);
+
+	fg.calls = 0;
+	p = (struct pop3_params){ .forget_password = count_forget, .ctx = &fg };
+	session_run(&s, greeting_steps, &p);
+	ck_assert_msg(s.rc == 0, "%s", s.f.text);
+	ck_assert_int_eq(fg.calls, 0);
+	ts_stop(s.ts);
+}
+END_TEST
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 Suite *pop3_suite(void)
@@ -825,6 +883,7 @@ Suite *pop3_suite(void)
 	tcase_add_unchecked_fixture(tc, certs_setup, certs_teardown);
 	tcase_add_loop_test(tc, test_session, 0, N(session_cases));
 	tcase_add_loop_test(tc, test_session_connect, 0, N(connect_cases));
+	tcase_add_test(tc, test_forget_password_after_login);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -82,10 +82,16 @@ START_TEST(test_from_env)
 {
 	char buf[64];
 	struct fail f = { 0 };
+	const char *left;
 
 	setenv("NETCHECK_TEST_PW", "envpw", 1);
 	ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW", buf, sizeof(buf), &f), 0);
 	ck_assert_str_eq(buf, "envpw");
+	/* wiped in the environment once copied: set, but to NUL bytes */
+	left = getenv("NETCHECK_TEST_PW");
+	ck_assert_ptr_nonnull(left);
+	ck_assert_int_eq((int)strlen(left), 0);
+	ck_assert_mem_eq(left, "\0\0\0\0\0", 5);
 	unsetenv("NETCHECK_TEST_PW");
 	ck_assert_int_eq(secret_from_env("NETCHECK_TEST_PW", buf, sizeof(buf), &f), -1);
 	ck_assert_ptr_nonnull(strstr(f.text, "NETCHECK_TEST_PW is not set"));

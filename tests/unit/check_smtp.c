@@ -407,6 +407,12 @@ static const struct dialogue_case {
 	  "EHLO client.test\r\n", ENDS_AFTER_QUIT_WAIT, NULL },
 };
 
+/* forget_password counts its calls here. */
+static void count_forget(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
 START_TEST(test_dialogue)
 {
 	const struct dialogue_case *c = &dialogue_cases[_i];
@@ -417,7 +423,7 @@ START_TEST(test_dialogue)
 	struct smtp_outcome o;
 	struct smtp_params p;
 	size_t lines = 0;
-	int rc;
+	int rc, forgot = 0;
 
 	deadline_start(&d, c->ends == ENDS_AT_DEADLINE ? UNIT_DEADLINE_MS : BUDGET_MS);
 	p = params(ts, &d);
@@ -434,7 +440,11 @@ START_TEST(test_dialogue)
 	while (p.ncmd < 3 && c->opt.cmds[p.ncmd] != NULL)
 		p.ncmd++;
 	p.lmtp = c->opt.lmtp;
+	p.forget_password = count_forget;
+	p.ctx = &forgot;
 	rc = smtp_dialogue(&p, &o);
+	/* the password is let go once AUTH is over, and only where it was sent */
+	ck_assert_int_eq(forgot, strstr(c->sent, "AUTH ") != NULL);
 	ck_assert_msg(o.failed_at == c->failed_at, "%s: failed at %s: %s", c->name,
 		      smtp_state_name(o.failed_at), o.fail.text);
 	ck_assert_int_eq(rc, c->failed_at == SMTP_DONE ? 0 : -1);
