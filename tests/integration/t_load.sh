@@ -2,9 +2,10 @@
 # once against the lab (Postfix with STARTTLS, MAIL and RCPT; Dovecot with
 # a login and STAT; NSD) and across a chain of network namespaces
 # (check_icmp_rtt and check_hops): every run's exit code and status line are
-# right, none hangs, no run's peak memory reaches 16 MiB, and the mail
-# servers logged every session as ended by our QUIT.  Then 50 check_icmp_rtt
-# runs at once, each to its own address: each reports its own replies only.
+# right, none hangs, no run's peak memory reaches 16 MiB (8 times that for
+# the sanitized build: fault.sh), and the mail servers logged every session
+# as ended by our QUIT.  Then 50 check_icmp_rtt runs at once, each to its
+# own address: each reports its own replies only.
 #
 # Time: every run has -t $LOAD_T (60 s), and a batch of 200 gets
 # LOAD_WAIT_S (90 s) in all before what is left is killed and the test
@@ -30,7 +31,7 @@ export NETLAB_RESPONDER_LIFE=300
 N=200          # runs of a batch
 LOAD_T=60      # -t of every run
 LOAD_WAIT_S=90 # a whole batch, at most
-MEM_MAX_KIB=$((16 * 1024))
+. "$TOP/tests/integration/fault.sh" # MEM_MAX_KIB, RUSAGE
 
 . "$TOP/tests/integration/netlab.sh"
 
@@ -56,7 +57,7 @@ batch() {
 	for ((k = 1; k <= n; k++)); do
 		args=()
 		for a in "$@"; do args+=("${a//@K@/$k}"); done
-		"$TOP/tests/tools/rusage" -o "$BATCH/$k.ru" "${args[@]}" >"$BATCH/$k.out" 2>&1 </dev/null &
+		"$RUSAGE" -o "$BATCH/$k.ru" "${args[@]}" >"$BATCH/$k.out" 2>"$BATCH/$k.err" </dev/null &
 		pids+=($!)
 	done
 	at_exit "kill ${pids[*]}"
@@ -77,14 +78,17 @@ batch() {
 }
 
 # each_run RE [RC]: every run of the batch exited with RC (default 0), its
-# status line matches RE (@K@: the run's number) and its peak memory is
-# under MEM_MAX_KIB.  Names the first run that did not.
+# status line matches RE (@K@: the run's number), its peak memory is under
+# MEM_MAX_KIB and it wrote no sanitizer report.  Names the first run that
+# did not.
 each_run() {
 	local re=$1 want=${2:-0} k wall kib
 	for k in $(seq 1 "$BATCH_N"); do
 		read -r wall _ kib rc <"$BATCH/$k.ru" || fail "run $k wrote no rusage line"
-		out=$(cat "$BATCH/$k.out") err=
+		out=$(cat "$BATCH/$k.out") err=$(cat "$BATCH/$k.err")
 		status_line=${out%%$'\n'*}
+		! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ' <<<"$err" ||
+			fail "run $k: a sanitizer report: $err"
 		expect_rc "$want" || fail "run $k of the batch"
 		expect_status "${re//@K@/$k}" || fail "run $k of the batch"
 		[ "$kib" -lt "$MEM_MAX_KIB" ] || fail "run $k: peak memory $kib KiB"
@@ -190,7 +194,7 @@ test_50_icmp_runs_to_different_hosts_each_see_only_their_own_replies() {
 	each_run "^ICMP OK - 127\\.0\\.1\\.@K@: rta [0-9.]+ ms, lost 0% \\|"
 	for k in $(seq 1 50); do
 		h=127.0.1.$k
-		out=$(cat "$BATCH/$k.out") rc=0 err=
+		out=$(cat "$BATCH/$k.out") rc=0 err=$(cat "$BATCH/$k.err")
 		status_line=${out%%$'\n'*} perf=${out%%$'\n'*}
 		perf=${perf#*| }
 		expect_out "^$(rq "$h"): 20 sent, 20 received, .*, 0 duplicates, "
