@@ -84,7 +84,15 @@ static void put_text(FILE *out, const char *text, enum text_mode mode)
 
 		if (c >= 0x80) {
 			n = utf8_len(s);
-			if (n > 0) {
+			if (n == 2 && c == 0xc2 && s[1] <= 0x9f) {
+				/* A C1 control (U+0080..U+009F): valid UTF-8,
+				 * but a terminal obeys it (CSI, NEL). */
+				if (mode == TEXT_LABEL)
+					fputc('_', out);
+				else
+					fprintf(out, "\\u%04x", s[1]);
+				s += n;
+			} else if (n > 0) {
 				fwrite(s, 1, n, out);
 				s += n;
 			} else {

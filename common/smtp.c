@@ -220,7 +220,14 @@ static int on_reply_line(void *ctx, const char *line, size_t len, struct fail *f
 	size_t text;
 
 	if (smtp_parse_line((const unsigned char *)line, len, &code, &last, &text) < 0) {
-		fail_set(f, FAIL_PROTO, "not an SMTP reply: \"%.80s\"", line);
+		char shown[81];
+		size_t i;
+
+		/* A NUL must not end what is shown (output escapes the rest). */
+		for (i = 0; i < len && i < sizeof(shown) - 1; i++)
+			shown[i] = line[i] == '\0' ? '?' : line[i];
+		shown[i] = '\0';
+		fail_set(f, FAIL_PROTO, "not an SMTP reply: \"%s\"", shown);
 		return -1;
 	}
 	if (r->n > 0 && code != r->code) {

@@ -571,6 +571,16 @@ test_dnsfake_wrong_id() {
 	done
 }
 
+test_dnsfake_wrong_name() {
+	fake_start dnsfake --mode wrong-name
+	for t in "" --tcp; do
+		run dnsq $t --id 100 "$FAKE_PORT" example.test MX
+		expect_status '^id=100 qr=1 .*rcode=NOERROR .*an=2 .*asked_id=100$'
+		expect_out '^AN elsewhere\.fake\.test MX 10 mx1\.fake\.test$'
+		expect_no_out 'example\.test'
+	done
+}
+
 # The answer comes after 1 s: a client that waits 10 s gets it, one that
 # waits 0.1 s does not.
 test_dnsfake_slow() {

@@ -7,82 +7,19 @@
 # they catch ran 30 s (the fake's lifetime) or forever.
 
 . "$TOP/tests/fake/lib.sh"
+. "$TOP/tests/integration/fault.sh"
 
 POP=$CHECKS/check_pop3_mailbox
 SMTP=$CHECKS/check_smtp_dialogue
 T=2          # -t of the runs
 LATE_MAX=6   # seconds a run of -t $T may take at most, load included
-MEM_MAX_KIB=$((16 * 1024)) # DESIGN.md: a run stays under 16 MiB
-# The sanitized build (NETCHECK_SANITIZE=1) adds AddressSanitizer's shadow
-# memory, redzones and quarantine of freed blocks: its peaks here were 2.5
-# to 11 times the ordinary build's (10 MiB for a run that reads nothing,
-# 55 MiB for --find-subject -v, which takes 5 MiB without it).  There the
-# cap is 8 times 16 MiB: still far below what an unbounded run reaches
-# (415 MB before the transcript had a cap).
-SAN_MEM_FACTOR=8
-[ "${NETCHECK_SANITIZE:-}" != 1 ] || MEM_MAX_KIB=$((MEM_MAX_KIB * SAN_MEM_FACTOR))
-
-# A greeting and a login without PIPELINING (one command at a time).
-LOGIN='send +OK fake POP3\r\n
-expect ^CAPA$
-send +OK\r\nUSER\r\nTOP\r\n.\r\n
-expect ^USER alice$
-send +OK\r\n
-expect ^PASS fakepw$
-send +OK logged in\r\n'
-
-hostile_fake() { # [TCPFAKE-ARGS...] <SCENARIO
-	fake_init
-	local sc=$FAKE_TMP/sc.$RANDOM
-	cat >"$sc"
-	fake_start tcpfake --scenario "$sc" "$@"
-}
-
-# measured CMD...: runs CMD under tests/tools/rusage (and `timeout`, so a
-# hang fails rather than stalls the suite); sets out, rc, status_line, perf
-# as `run` does, and secs (wall time) and kib (peak memory).
-measured() {
-	local ru=$FAKE_TMP/rusage.$RANDOM
-	run timeout -k 2 40 "$TOOLS/rusage" -o "$ru" "$@"
-	read -r secs _ kib rc <"$ru" || { secs=99; kib=0; }
-}
 
 expect_within() {
 	python3 -c "import sys; sys.exit(0 if $secs < $LATE_MAX else 1)" && return 0
 	complain "the run took $secs s with -t $T (at most $LATE_MAX s allowed)"; show_run; return 1
 }
 
-expect_small() {
-	[ "$kib" -lt "$MEM_MAX_KIB" ] && return 0
-	complain "peak memory $kib KiB, more than $MEM_MAX_KIB KiB"; show_run; return 1
-}
-
-# 64 KiB of short scan listing lines ("1 1\r\n"), as one tcpfake TEXT: the
-# fake sends them faster than a client can take them one by one, so the
-# client's reads never find the socket empty.
-listing_block() { python3 -c 'print("1 1\\r\\n" * 13107, end="")'; }
-
-# What ends an endless listing: the deadline, or (on a fast machine) the
-# cap of 10 million lines on a listing; either within the time.
-ENDLESS='LIST: (timed out waiting for the server|the reply has more than 10000000 lines)'
-
 # ---- a server that keeps sending ----------------------------------------
-
-# endless_listing COUNT [SCENARIO-FIRST-LINE]: a fake whose STAT says
-# COUNT messages and whose LIST never ends.
-endless_listing() {
-	hostile_fake <<EOF
-${2:-}
-$LOGIN
-expect ^STAT$
-send +OK $1 4000000000\r\n
-expect ^LIST$
-send +OK\r\n
-repeat 100000000
-send $(listing_block)
-end
-EOF
-}
 
 # STAT claims billions of messages, then LIST never ends: the reads go on
 # without pause, and the deadline must still end the run.

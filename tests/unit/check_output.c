@@ -147,6 +147,7 @@ static const struct text_case {
 	{ "bad\xc3(", "X OK - bad?(" },
 	{ "overlong\xc0\xaf", "X OK - overlong??" },
 	{ "surrogate\xed\xa0\x80", "X OK - surrogate???" },
+	{ "c1\xc2\x85\xc2\x9b[2J\xc2\xa0", "X OK - c1\\u0085\\u009b[2J\xc2\xa0" },
 	{ "", "X OK" },
 };
 

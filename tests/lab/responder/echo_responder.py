@@ -22,6 +22,18 @@ answers them on purpose badly:
                 request's data); a reply not longer than N is sent whole
   seed=N        seed of the random choices (default: from the clock)
 
+Besides every reply (after it, undamaged by the items above), messages that
+are not for the requester's run, N of each per request (0..1000):
+
+  foreign=N     echo replies with another identifier (the request's data,
+                so its tag, left as it is)
+  qerr=N        errors (IPv4 host unreachable, ICMPv6 address unreachable)
+                quoting someone else's echo request: from the requester to
+                this address, with another identifier and another tag
+  flood=N       unrelated ICMP: echo replies with a random identifier and
+                data, timestamp replies (IPv4), port unreachables quoting a
+                UDP datagram, messages of an unassigned type
+
 Damage (corrupt, trunc) and duplicates are chosen for each message sent, so a
 duplicate may be damaged while its original is not.
 
@@ -33,6 +45,8 @@ space separated key=value pairs; times are milliseconds:
   ev=send fam=4|6 from=REQUESTER to=ADDR id=N seq=N bytes=N copy=K
           planned_ms=X delay_ms=Y damage=none|checksum|payload|trunc[+...]
           [error=TEXT]
+  ev=extra fam=4|6 from=REQUESTER to=ADDR id=N seq=N foreign=N qerr=N flood=N
+          sent=N
 
 bytes is the ICMP message length (of the request for drop, of the reply as
 sent for send); copy is 0 for the reply and 1..dup for its duplicates;
@@ -112,21 +126,24 @@ def in_lab(addr_text):
 
 def parse_spec(text):
     spec = {"delay": 0.0, "jitter": 0.0, "loss": 0.0, "dup": 0, "corrupt": 0.0,
-            "cmode": "checksum", "trunc": 0.0, "tlen": None, "seed": None}
+            "cmode": "checksum", "trunc": 0.0, "tlen": None, "seed": None,
+            "foreign": 0, "qerr": 0, "flood": 0}
     for item in filter(None, (t.strip() for t in (text or "").split(","))):
         key, sep, value = item.partition("=")
         if not sep or key not in spec:
             raise ValueError("bad item %r (want delay=MS,jitter=MS,loss=PCT,dup=N,"
                              "corrupt=PCT,cmode=checksum|payload,trunc=PCT,tlen=N,"
-                             "seed=N)" % item)
+                             "seed=N,foreign=N,qerr=N,flood=N)" % item)
         if key == "cmode":
             if value not in ("checksum", "payload"):
                 raise ValueError("cmode must be checksum or payload")
             spec[key] = value
-        elif key in ("dup", "seed", "tlen"):
+        elif key in ("dup", "seed", "tlen", "foreign", "qerr", "flood"):
             spec[key] = int(value)
             if spec[key] < 0 or (key == "dup" and spec[key] > 100):
                 raise ValueError("%s out of range" % key)
+            if key in ("foreign", "qerr", "flood") and spec[key] > 1000:
+                raise ValueError("%s above 1000" % key)
             if key == "tlen" and not 8 <= spec[key] <= 65535:
                 raise ValueError("tlen must be 8..65535")
         else:
@@ -302,6 +319,7 @@ class Responder:
     def send(self, family, msg, dest, src, info):
         copy, planned, rx_real = info
         fields = self.describe(family, dest, src, msg)
+        orig = msg
         bad = False
         damage = []
         if self.spec["trunc"] and self.rng.uniform(0, 100) < self.spec["trunc"]:
@@ -350,6 +368,87 @@ class Responder:
         self.event("ev=send %s bytes=%d copy=%d planned_ms=%.3f delay_ms=%.3f damage=%s%s" % (
             fields, len(msg), copy, planned, (sent_real - rx_real) * 1000.0,
             "+".join(damage) or "none", error))
+        if copy == 0:
+            self.send_extra(family, orig, dest, src, fields)
+
+    # --- messages for nobody's run -------------------------------------------
+
+    def finish(self, family, msg, dest, src):
+        """msg with its checksum (the kernel's for ICMPv6 without our own)."""
+        msg = bytearray(msg)
+        msg[2:4] = b"\0\0"
+        if family == socket.AF_INET:
+            msg[2:4] = struct.pack("!H", inet_checksum(bytes(msg)))
+        elif self.v6_own_checksum:
+            ck = icmp6_checksum(src, socket.inet_pton(socket.AF_INET6, dest), bytes(msg))
+            msg[2:4] = struct.pack("!H", ck)
+        return bytes(msg)
+
+    def quoted(self, family, dest, src, inner, proto):
+        """An IP header from the requester (dest) to src carrying inner."""
+        if family == socket.AF_INET:
+            hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(inner), 0x1234, 0, 63,
+                              proto, 0, socket.inet_pton(socket.AF_INET, dest), src)
+            hdr = hdr[:10] + struct.pack("!H", inet_checksum(hdr)) + hdr[12:]
+            return hdr + inner
+        return struct.pack("!IHBB16s16s", 6 << 28, len(inner), proto, 63,
+                           socket.inet_pton(socket.AF_INET6, dest), src) + inner
+
+    def extra_messages(self, family, reply, dest, src):
+        """The messages foreign=, qerr= and flood= ask for after reply."""
+        v4 = family == socket.AF_INET
+        out = []
+        ident = struct.unpack("!H", reply[4:6])[0] ^ 0x8000
+        for _ in range(self.spec["foreign"]):
+            out.append(reply[:4] + struct.pack("!H", ident) + reply[6:])
+        # someone else's request: another identifier, another tag
+        data = bytes(b ^ 0xA5 for b in reply[8:8 + 12]) + reply[20:]
+        req = bytearray([8 if v4 else 128, 0, 0, 0]) + struct.pack("!H", ident) + reply[6:8] + data
+        if v4:
+            req[2:4] = struct.pack("!H", inet_checksum(bytes(req)))
+        req = bytes(req)
+        proto_icmp = socket.IPPROTO_ICMP if v4 else socket.IPPROTO_ICMPV6
+        err = bytes([3, 1] if v4 else [1, 3]) + b"\0\0\0\0\0\0"
+        for _ in range(self.spec["qerr"]):
+            out.append(err + self.quoted(family, dest, src, req[:8 + 12 + 8], proto_icmp))
+        udp = struct.pack("!HHHH", 40000, 9, 16, 0) + b"netcheck"
+        for k in range(self.spec["flood"]):
+            kind = k % 4
+            if kind == 0:
+                m = bytes([0 if v4 else 129, 0, 0, 0]) + self.rng.randbytes(4 + 16)
+            elif kind == 1 and v4:
+                m = bytes([14, 0, 0, 0]) + self.rng.randbytes(4) + struct.pack("!III", 1, 2, 3)
+            elif kind == 1:
+                m = bytes([201, 0, 0, 0]) + self.rng.randbytes(12)
+            elif kind == 2:
+                m = bytes([3, 3] if v4 else [1, 4]) + b"\0" * 6 + \
+                    self.quoted(family, dest, src, udp, socket.IPPROTO_UDP)
+            else:
+                m = bytes([42 if v4 else 200, 0, 0, 0]) + self.rng.randbytes(12)
+            out.append(m)
+        return out
+
+    def send_extra(self, family, reply, dest, src, fields):
+        if not (self.spec["foreign"] or self.spec["qerr"] or self.spec["flood"]):
+            return
+        sent = 0
+        for m in self.extra_messages(family, reply, dest, src):
+            m = self.finish(family, m, dest, src)
+            if family == socket.AF_INET:
+                sock, anc = self.s4, [(socket.IPPROTO_IP, IP_PKTINFO,
+                                       struct.pack("i4s4s", 0, src, b"\0" * 4))]
+            else:
+                sock, anc = self.s6, [(socket.IPPROTO_IPV6, IPV6_PKTINFO,
+                                       struct.pack("16si", src, 0))]
+            try:
+                sock.sendmsg([m], anc, 0, (dest, 0))
+                sent += 1
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.ENETUNREACH, errno.EHOSTUNREACH,
+                                   errno.ENOBUFS):
+                    raise
+        self.event("ev=extra %s foreign=%d qerr=%d flood=%d sent=%d" % (
+            fields, self.spec["foreign"], self.spec["qerr"], self.spec["flood"], sent))
 
     def flush_due(self):
         now = time.monotonic()
