@@ -1,10 +1,10 @@
 # netcheck: Nagios/Icinga check plugins.  Plain GNU make.
 #
 #   make            build common/libnetcheck.a and the plugins in checks/
-#   make check      build and run every test (unit, valgrind, integration)
+#   make check      build and run every test (unit, valgrind, fuzz, integration)
 #   make demo       build, start the lab, run every plugin against it, stop it
 #   make bench      side-by-side benchmarks against the tools users know
-#   make fuzz       run the fuzz targets of the network parsers (clang)
+#   make fuzz       run the fuzz targets of the parsers (clang; FUZZ_SECONDS each)
 #   make install    PREFIX, DESTDIR, libexecdir honoured
 #   make deps       install (as root, Debian/Ubuntu) what building needs
 #   make test-deps  and what the tests, the lab and the benchmarks need
@@ -96,11 +96,13 @@ $(UNIT_BIN): $(UNIT_SRC:.c=.o) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC:.c=.o) $(LIB) $(CHECK_LIBS) $(LIBS_ALL)
 
 # The test command of README.md.  Unit tests (forked, with timeouts), the same
-# unit tests under valgrind, then the integration runner, whose last line is
+# unit tests under valgrind, every fuzz target for FUZZ_SECONDS (one line
+# each), then the integration runner, whose last line is
 # "N passed, N failed, N skipped".
 check: all $(UNIT_BIN) $(TOOLS_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
 
 unit: $(UNIT_BIN)
@@ -119,23 +121,33 @@ demo: all $(TOOLS_BIN)
 bench: all $(TOOLS_BIN) $(BENCH_BIN)
 	tests/bench/run
 
-# Fuzz targets (clang, libFuzzer, AddressSanitizer) for the parsers that
-# read the network; FUZZ_SECONDS each (default 60).  Not part of make check.
+# Fuzz targets (clang, libFuzzer, AddressSanitizer with LeakSanitizer,
+# UndefinedBehaviorSanitizer that aborts) for every parser that reads the
+# network or the command line.  make fuzz runs each FUZZ_SECONDS (default
+# 60) from its seeds in tests/fuzz/corpus/TARGET, one line per target, and
+# fails on any crash, leak or sanitizer report (tests/fuzz/run).  The
+# library is built once more with the sanitizers, apart from the plugins'.
 FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
-              -DNETCHECK_VERSION='"$(VERSION)"' -Icommon
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(CPPFLAGS_ALL)
+FUZZ_OBJ   := $(COMMON_MODULES:%=tests/fuzz/obj/%.o)
+FUZZ_LIB   := tests/fuzz/obj/libnetcheck-fuzz.a
 
 fuzz: $(FUZZ_TARGETS)
-	@for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $$t.corpus; \
-	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
-	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$t.corpus 2>&1 | \
-	        grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
-	done
+	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC)
-	clang $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(LIBS_DYNAMIC)
+tests/fuzz/obj/%.o: common/%.c
+	@mkdir -p tests/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB) $(LIBS_DYNAMIC)
 
 # make install: the plugins (stripped with install-strip) and their man
 # pages.  Run as root into the live system (no DESTDIR) where the kernel
@@ -191,10 +203,11 @@ test-deps: deps
 
 clean:
 	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN) \
-	    $(BENCH_BIN) $(FUZZ_TARGETS)
+	    $(BENCH_BIN) $(FUZZ_TARGETS) $(FUZZ_TARGETS:=.d)
+	rm -rf tests/fuzz/obj tests/fuzz/work
 
 # Keep object files: without this, make removes the ones it built on the way
 # to a program, after (and below) the test summary.
 .SECONDARY:
 
--include $(ALL_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:=.d)
