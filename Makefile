@@ -147,7 +147,7 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 	$(AR) rcs $@ $^
 
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB) $(LIBS_DYNAMIC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB) $(LIBS_DYNAMIC) -pthread
 
 # make install: the plugins (stripped with install-strip) and their man
 # pages.  Run as root into the live system (no DESTDIR) where the kernel
