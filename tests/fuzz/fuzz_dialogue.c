@@ -11,8 +11,9 @@
  * Invariants checked besides "no crash" and "no leak": the run returns 0
  * exactly when it reached the end; the outcome's state and failure class
  * are valid; and what the client sent keeps its promises whatever the
- * server said: POP3 never sends RETR, sends DELE only with --delete-found
- * and only for messages it reports found, and nothing after QUIT; SMTP
+ * server said: POP3 never sends RETR, sends DELE only with --delete-found,
+ * only for messages it reports found and only right before QUIT, and
+ * nothing after QUIT; SMTP
  * sends no AUTH without a user, no DATA without --data, and nothing after
  * QUIT.  make fuzz builds and runs it. */
 #include <errno.h>
@@ -123,7 +124,7 @@ static bool verb_is(const char *line, size_t n, const char *verb)
 struct pop3_check {
 	const struct pop3_params *p;
 	const struct pop3_outcome *o;
-	bool quit;
+	bool quit, dele;
 };
 
 static void pop3_line(const char *line, size_t n, void *ctx)
@@ -135,8 +136,12 @@ static void pop3_line(const char *line, size_t n, void *ctx)
 	if (c->quit || verb_is(line, n, "RETR"))
 		abort();
 	c->quit = verb_is(line, n, "QUIT");
-	if (!verb_is(line, n, "DELE"))
+	if (!verb_is(line, n, "DELE")) {
+		if (c->dele && !c->quit) /* after a DELE only DELE and QUIT */
+			abort();
 		return;
+	}
+	c->dele = true;
 	if (!c->p->delete_found || sscanf(line + 5, "%lu", &msg) != 1)
 		abort();
 	for (size_t i = 0; i < c->o->found_n && i < POP3_FOUND_MAX; i++)
@@ -159,7 +164,7 @@ static void run_pop3(struct server *s, pthread_t t, uint8_t opt, const struct de
 	struct conn_params cp = { .deadline = d, .max_line = POP3_MAX_LINE, .addrs = where,
 				  .transcript = transcript_new() };
 	struct pop3_outcome o;
-	struct pop3_check c = { &p, &o, false };
+	struct pop3_check c = { &p, &o, false, false };
 	struct fail f;
 	int rc;
 
