@@ -13,9 +13,8 @@
  * are valid; and what the client sent keeps its promises whatever the
  * server said: POP3 never sends RETR, sends DELE only with --delete-found,
  * only for messages it reports found and only right before QUIT, and
- * nothing after QUIT; SMTP
- * sends no AUTH without a user, no DATA without --data, and nothing after
- * QUIT.  make fuzz builds and runs it. */
+ * nothing after QUIT; SMTP sends no AUTH without a user, no DATA without
+ * --data, and nothing after QUIT.  make fuzz builds and runs it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
