@@ -59,7 +59,7 @@ TOOLS_BIN  := tests/tools/perfemit tests/tools/connprobe tests/tools/rusage test
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_SRC:.c=.o) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo bench fuzz install install-strip uninstall deps test-deps clean
+.PHONY: all check unit valgrind integration demo bench fuzz fuzz-build install install-strip uninstall deps test-deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -135,8 +135,13 @@ FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(CPPFLAGS_ALL)
 FUZZ_OBJ   := $(COMMON_MODULES:%=tests/fuzz/obj/%.o)
 FUZZ_LIB   := tests/fuzz/obj/libnetcheck-fuzz.a
 
-fuzz: $(FUZZ_TARGETS)
+# Built quietly (-s: warnings and errors only), so that make check shows
+# one line per target.
+fuzz:
+	@$(MAKE) --no-print-directory -s fuzz-build
 	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_TARGETS)
 
 tests/fuzz/obj/%.o: common/%.c
 	@mkdir -p tests/fuzz/obj
