@@ -4,17 +4,20 @@
  * client is the real thing: conn's buffered line reader with its bounds,
  * multi-line replies, then smtp_dialogue's or pop3_session's state
  * machine with AUTH, MAIL/RCPT/DATA, relay probes, STAT/LIST/UIDL/TOP,
- * the subject search and DELE.  The first input byte picks the protocol
- * and the options; a thread plays the server and keeps what the client
- * sent.
+ * the subject search and DELE.  The first two input bytes pick the
+ * protocol and the options; a thread plays the server and keeps what the
+ * client sent.
  *
  * Invariants checked besides "no crash" and "no leak": the run returns 0
  * exactly when it reached the end; the outcome's state and failure class
  * are valid; and what the client sent keeps its promises whatever the
  * server said: POP3 never sends RETR, sends DELE only with --delete-found,
  * only for messages it reports found and only right before QUIT, and
- * nothing after QUIT; SMTP sends no AUTH without a user, no DATA without
- * --data, and nothing after QUIT.  make fuzz builds and runs it. */
+ * nothing after QUIT, and without TLS sends the password (plain or in
+ * base64) only where plaintext login is allowed; SMTP sends no AUTH
+ * without a user, no DATA without --data, and nothing after QUIT; the
+ * transcript (-v) never shows a password the client sent.
+ * make fuzz builds and runs it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -33,6 +36,10 @@
 #include "smtp.h"
 
 #define SENT_MAX (256 << 10) /* what the client sent, kept */
+
+/* The password, and how AUTH PLAIN ("\0user\0secret") and AUTH LOGIN
+ * send it. */
+static const char *const secrets[] = { "secret", "AHVzZXIAc2VjcmV0", "c2VjcmV0" };
 
 /* The server's side of one run. */
 struct server {
@@ -113,6 +120,27 @@ static void each_sent(const struct server *s, void (*fn)(const char *line, size_
 	}
 }
 
+/* True when any form of the password is in s. */
+static bool has_secret(const char *s)
+{
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (strstr(s, secrets[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* The client's lines of a transcript never show the password. */
+static void check_transcript(struct transcript *t)
+{
+	for (size_t i = 0; i < transcript_count(t); i++) {
+		const char *line = transcript_get(t, i);
+
+		if (strncmp(line, "C:", 2) == 0 && has_secret(line))
+			abort();
+	}
+	transcript_free(t);
+}
+
 static bool verb_is(const char *line, size_t n, const char *verb)
 {
 	size_t k = strlen(verb);
@@ -149,13 +177,14 @@ static void pop3_line(const char *line, size_t n, void *ctx)
 		abort();
 }
 
-static void run_pop3(struct server *s, pthread_t t, uint8_t opt, const struct deadline *d)
+static void run_pop3(struct server *s, pthread_t t, uint8_t opt, uint8_t opt2,
+		     const struct deadline *d)
 {
 	static const enum pop3_auth auths[] = { POP3_AUTH_USER, POP3_AUTH_APOP, POP3_AUTH_PLAIN,
 						POP3_AUTH_USER };
 	struct pop3_params p = {
 		.user = opt & 0x80 ? NULL : "user", .password = "secret",
-		.auth = auths[(opt >> 1) & 3], .allow_plaintext_auth = true,
+		.auth = auths[(opt >> 1) & 3], .allow_plaintext_auth = opt2 & 1,
 		.want_list = opt & 0x08, .want_uidl = opt & 0x10, .want_age = opt & 0x20,
 		.find_subject = opt & 0x40 ? "token" : NULL, .find_limit = opt & 0x08 ? 3 : 0,
 		.delete_found = opt & 0x10, .record_max = 5,
@@ -173,9 +202,12 @@ static void run_pop3(struct server *s, pthread_t t, uint8_t opt, const struct de
 	    (rc != 0 && (unsigned)f.cls >= FAIL_LAST) || o.found_n > POP3_FOUND_MAX ||
 	    o.deleted > o.found_n)
 		abort();
-	transcript_free(cp.transcript);
+	check_transcript(cp.transcript);
 	pthread_join(t, NULL); /* the connection is closed: the server ends */
 	each_sent(s, pop3_line, &c);
+	/* No TLS here: the password goes out only where that is allowed. */
+	if (!p.allow_plaintext_auth && has_secret(s->sent))
+		abort();
 }
 
 struct smtp_check {
@@ -218,7 +250,7 @@ static void run_smtp(struct server *s, pthread_t t, uint8_t opt, const struct de
 	    o.nrcpt > SMTP_MAX_RCPT || o.relay_total > SMTP_MAX_RELAY ||
 	    memchr(o.banner, '\0', sizeof(o.banner)) == NULL)
 		abort();
-	transcript_free(p.transcript);
+	check_transcript(p.transcript);
 	pthread_join(t, NULL); /* the connection is closed: the server ends */
 	each_sent(s, smtp_line, &c);
 }
@@ -229,18 +261,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct deadline d;
 	pthread_t t;
 
-	if (size < 1)
+	if (size < 2)
 		return 0;
 	if (listen_fd < 0)
 		setup();
-	s = (struct server){ .listen_fd = listen_fd, .say = data + 1, .say_len = size - 1 };
+	s = (struct server){ .listen_fd = listen_fd, .say = data + 2, .say_len = size - 2 };
 	if (pthread_create(&t, NULL, serve, &s) != 0)
 		abort();
 	/* Everything the server says is there at once: a run waits only for
 	 * the thread to be scheduled, never for this budget. */
 	deadline_start(&d, 20000);
 	if (data[0] & 1)
-		run_pop3(&s, t, data[0], &d);
+		run_pop3(&s, t, data[0], data[1], &d);
 	else
 		run_smtp(&s, t, data[0], &d);
 	return 0;
