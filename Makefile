@@ -97,12 +97,13 @@ $(UNIT_BIN): $(UNIT_SRC:.c=.o) $(LIB)
 
 # The test command of README.md.  Unit tests (forked, with timeouts), the same
 # unit tests under valgrind, every fuzz target for FUZZ_SECONDS (one line
-# each), then the integration runner, whose last line is
+# each; FUZZ_CHECK_JOBS at once, default one per core), then the
+# integration runner, whose last line is
 # "N passed, N failed, N skipped".
 check: all $(UNIT_BIN) $(TOOLS_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory valgrind
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory fuzz FUZZ_JOBS=$(FUZZ_CHECK_JOBS)
 	@$(MAKE) --no-print-directory integration
 
 unit: $(UNIT_BIN)
@@ -124,11 +125,15 @@ bench: all $(TOOLS_BIN) $(BENCH_BIN)
 # Fuzz targets (clang, libFuzzer, AddressSanitizer with LeakSanitizer,
 # UndefinedBehaviorSanitizer that aborts) for every parser that reads the
 # network or the command line.  make fuzz runs each FUZZ_SECONDS (default
-# 60) from its seeds in tests/fuzz/corpus/TARGET, one line per target, and
-# fails on any crash, leak or sanitizer report (tests/fuzz/run).  The
-# library is built once more with the sanitizers, apart from the plugins'.
+# 60) from its seeds in tests/fuzz/corpus/TARGET, FUZZ_JOBS at once
+# (default 1: the executions per target docs/robustness.md gives), one
+# line per target, and fails on any crash, leak or sanitizer report
+# (tests/fuzz/run).  The library is built once more with the sanitizers,
+# apart from the plugins'.
 FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS  ?= 1
+FUZZ_CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_CC    ?= clang
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(CPPFLAGS_ALL)
@@ -139,7 +144,7 @@ FUZZ_LIB   := tests/fuzz/obj/libnetcheck-fuzz.a
 # one line per target.
 fuzz:
 	@$(MAKE) --no-print-directory -s fuzz-build
-	@tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-build: $(FUZZ_TARGETS)
 
