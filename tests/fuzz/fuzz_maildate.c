@@ -4,11 +4,11 @@
  *
  * Invariants checked besides "no crash": a refusal says why; an accepted
  * date lies between 1899 and 10000 (a four-digit year, and a zone of at
- * most 99:59 hours, as the four digits of RFC 5322 allow); written back in the modern form ("Tue, 01 Jul 2025 10:00:00
- * +0000") it parses to the same second, and so does the same text after
- * "by mx; " as a Received header; maildate_received agrees with
- * maildate_parse on the text after the last ';'.
- * make fuzz builds and runs it. */
+ * most 99:59 hours, as the four digits of RFC 5322 allow); written back in
+ * the modern form ("Tue, 01 Jul 2025 10:00:00 +0000") it parses to the
+ * same second, and so does the same text after "by mx; " as a Received
+ * header; maildate_received agrees with maildate_parse on the text after
+ * the last ';'.  make fuzz builds and runs it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
