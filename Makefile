@@ -1,12 +1,12 @@
 # netcheck: Nagios/Icinga check plugins.  Plain GNU make.
 #
 #   make            build common/libnetcheck.a and the plugins in checks/
-#   make check      build and run every test (unit, valgrind, the sanitized
-#                   build's unit and integration tests, integration)
+#   make check      build and run every test (unit, valgrind, fuzz, the
+#                   sanitized build's unit and integration tests, integration)
 #   make SANITIZE=1 the same with AddressSanitizer and UBSan, in build/asan/
 #   make demo       build, start the lab, run every plugin against it, stop it
 #   make bench      side-by-side benchmarks against the tools users know
-#   make fuzz       run the fuzz targets of the network parsers (clang)
+#   make fuzz       run the fuzz targets of the parsers (clang; FUZZ_SECONDS each)
 #   make install    PREFIX, DESTDIR, libexecdir honoured
 #   make deps       install (as root, Debian/Ubuntu) what building needs
 #   make test-deps  and what the tests, the lab and the benchmarks need
@@ -80,7 +80,7 @@ TOOLS_BIN  := $(TOOLS:%=$(B)tests/tools/%)
 
 ALL_OBJ    := $(COMMON_OBJ) $(PLUGIN_BIN:=.o) $(UNIT_OBJ) $(TOOLS_BIN:=.o)
 
-.PHONY: all check unit valgrind integration demo bench fuzz install install-strip uninstall deps test-deps clean
+.PHONY: all check unit valgrind integration demo bench fuzz fuzz-build install install-strip uninstall deps test-deps clean
 
 all: $(LIB) $(PLUGIN_BIN)
 
@@ -119,11 +119,12 @@ $(UNIT_BIN): $(UNIT_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CHECK_LIBS) $(LIBS_ALL)
 
 # The test command of README.md.  Unit tests (forked, with timeouts), the same
-# unit tests under valgrind, the sanitized build's unit and integration tests
-# (a sub-make with SANITIZE=1, in build/asan/), then the integration runner,
-# whose last line is "N passed, N failed, N skipped".  make check SANITIZE=1
-# runs only the sanitized unit and integration tests (valgrind cannot run a
-# sanitized program).
+# unit tests under valgrind, every fuzz target for FUZZ_SECONDS (one line
+# each; FUZZ_CHECK_JOBS at once, default one per core), the sanitized
+# build's unit and integration tests (a sub-make with SANITIZE=1, in
+# build/asan/), then the integration runner, whose last line is "N passed,
+# N failed, N skipped".  make check SANITIZE=1 runs only the sanitized unit
+# and integration tests (valgrind cannot run a sanitized program).
 ifeq ($(SANITIZE),1)
 check: all $(UNIT_BIN) $(TOOLS_BIN)
 	@$(MAKE) --no-print-directory SANITIZE=1 unit
@@ -132,6 +133,7 @@ else
 check: all $(UNIT_BIN) $(TOOLS_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory fuzz FUZZ_JOBS=$(FUZZ_CHECK_JOBS)
 	@$(MAKE) --no-print-directory SANITIZE=1 check
 	@$(MAKE) --no-print-directory integration
 endif
@@ -168,23 +170,42 @@ ifeq ($(SANITIZE),1)
 endif
 	tests/bench/run
 
-# Fuzz targets (clang, libFuzzer, AddressSanitizer) for the parsers that
-# read the network; FUZZ_SECONDS each (default 60).  Not part of make check.
+# Fuzz targets (clang, libFuzzer, AddressSanitizer with LeakSanitizer,
+# UndefinedBehaviorSanitizer that aborts) for every parser that reads the
+# network or the command line.  make fuzz runs each FUZZ_SECONDS (default
+# 60) from its seeds in tests/fuzz/corpus/TARGET, FUZZ_JOBS at once
+# (default 1: the executions per target docs/robustness.md gives), one
+# line per target, and fails on any crash, leak or sanitizer report
+# (tests/fuzz/run).  The library is built once more with the sanitizers,
+# apart from the plugins'.
 FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
-              -DNETCHECK_VERSION='"$(VERSION)"' -Icommon
+FUZZ_JOBS  ?= 1
+FUZZ_CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(CPPFLAGS_ALL)
+FUZZ_OBJ   := $(COMMON_MODULES:%=tests/fuzz/obj/%.o)
+FUZZ_LIB   := tests/fuzz/obj/libnetcheck-fuzz.a
 
-fuzz: $(FUZZ_TARGETS)
-	@for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $$t.corpus; \
-	    echo "== $$t ($(FUZZ_SECONDS) s)"; \
-	    $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$t.corpus 2>&1 | \
-	        grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
-	done
+# Built quietly (-s: warnings and errors only), so that make check shows
+# one line per target.
+fuzz:
+	@$(MAKE) --no-print-directory -s fuzz-build
+	@FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC)
-	clang $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) $(LIBS_DYNAMIC)
+fuzz-build: $(FUZZ_TARGETS)
+
+tests/fuzz/obj/%.o: common/%.c
+	@mkdir -p tests/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB) $(LIBS_DYNAMIC) -pthread
 
 # make install: the plugins (stripped with install-strip) and their man
 # pages.  Run as root into the live system (no DESTDIR) where the kernel
@@ -240,11 +261,11 @@ test-deps: deps
 
 clean:
 	rm -f $(ALL_OBJ) $(ALL_OBJ:.o=.d) $(LIB) $(PLUGIN_BIN) $(UNIT_BIN) $(TOOLS_BIN) \
-	    $(BENCH_BIN) $(FUZZ_TARGETS)
-	rm -rf build/asan
+	    $(BENCH_BIN) $(FUZZ_TARGETS) $(FUZZ_TARGETS:=.d)
+	rm -rf build/asan tests/fuzz/obj tests/fuzz/work
 
 # Keep object files: without this, make removes the ones it built on the way
 # to a program, after (and below) the test summary.
 .SECONDARY:
 
--include $(ALL_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:=.d)
