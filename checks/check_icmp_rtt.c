@@ -566,37 +566,36 @@ fail:
 	return NULL;
 }
 
+/* One host of a -f file, for addr_host_lines. */
+struct file_ctx {
+	struct run *r;
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static int file_host(void *ctx, const char *host, size_t n, size_t lineno)
+{
+	struct file_ctx *fc = ctx;
+	size_t used;
+
+	if (add_host(fc->r, host, n, fc->err, fc->errlen) == 0)
+		return 0;
+	used = strlen(fc->err);
+	snprintf(fc->err + used, fc->errlen - used, " (%s, line %zu)", fc->path, lineno);
+	return -1;
+}
+
 static int add_file(struct run *r, const char *path, char *err, size_t errlen)
 {
-	size_t len, lineno = 0;
-	char *buf = slurp(r, path, &len, err, errlen), *line, *next;
-	int rc = 0;
+	size_t len;
+	char *buf = slurp(r, path, &len, err, errlen);
+	struct file_ctx fc = { r, path, err, errlen };
+	int rc;
 
 	if (buf == NULL)
 		return -1;
-	for (line = buf; rc == 0 && line < buf + len; line = next) {
-		char *end = strchr(line, '\n');
-		size_t n;
-
-		next = end ? end + 1 : buf + len;
-		if (end == NULL)
-			end = buf + len;
-		lineno++;
-		*end = '\0';
-		end = line + strcspn(line, "#");
-		while (end > line && strchr(" \t\r", end[-1]))
-			end--;
-		line += strspn(line, " \t");
-		if (end <= line)
-			continue;
-		n = (size_t)(end - line);
-		if (add_host(r, line, n, err, errlen) < 0) {
-			size_t used = strlen(err);
-
-			snprintf(err + used, errlen - used, " (%s, line %zu)", path, lineno);
-			rc = -1;
-		}
-	}
+	rc = addr_host_lines(buf, len, file_host, &fc);
 	free(buf);
 	return rc;
 }

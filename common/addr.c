@@ -311,3 +311,31 @@ bool addr_same_ip(const struct sockaddr *a, const struct sockaddr *b)
 	return n > 0 && a->sa_family == b->sa_family && ip_bytes(b, &y) == n &&
 	       memcmp(x, y, n) == 0;
 }
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+int addr_host_lines(const char *text, size_t len, addr_host_fn each, void *ctx)
+{
+	const char *end = text + len;
+	size_t lineno = 0;
+
+	for (const char *line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *stop = nl ? nl : end, *hash = memchr(line, '#', (size_t)(stop - line));
+		const char *a = line, *b = hash ? hash : stop;
+		int rc;
+
+		lineno++;
+		line = nl ? nl + 1 : end;
+		while (a < b && blank(*a))
+			a++;
+		while (b > a && blank(b[-1]))
+			b--;
+		if (b > a && (rc = each(ctx, a, (size_t)(b - a), lineno)) != 0)
+			return rc;
+	}
+	return 0;
+}

@@ -76,4 +76,12 @@ void addr_net_nth(const struct addr_net *net, uint64_t i, int port,
  * scopes are not compared). */
 bool addr_same_ip(const struct sockaddr *a, const struct sockaddr *b);
 
+/* The hosts of a host file's text (check_icmp_rtt -f, as fping -f reads
+ * one): one a line; '#' starts a comment; blanks (space, tab, CR) around a
+ * host are dropped; empty lines are skipped.  Calls each(ctx, host, n,
+ * lineno) for every host, host pointing into text (n bytes, no NUL); stops
+ * at the first nonzero return and returns it; 0 when every host went. */
+typedef int (*addr_host_fn)(void *ctx, const char *host, size_t n, size_t lineno);
+int addr_host_lines(const char *text, size_t len, addr_host_fn each, void *ctx);
+
 #endif

@@ -1,7 +1,8 @@
 /* libFuzzer target: addresses as options and lists give them (common/addr
  * and the server lists of common/resolve): IP literals with an IPv6
  * scope, "ADDR:PORT" and "[IPv6]:PORT", CIDR networks as -g takes them,
- * and --dns-server lists "ADDR[:PORT],...".  The first input byte picks
+ * --dns-server lists "ADDR[:PORT],...", and host files (-f) as
+ * addr_host_lines splits them.  The first input byte picks
  * a port and flags; the rest, up to a NUL, is the text.
  *
  * Invariants checked besides "no crash": an address written by
@@ -149,6 +150,38 @@ static void servers(const char *text)
 		abort();
 }
 
+/* addr_host_lines over the raw bytes (NULs and all): every host lies in
+ * the text, is not empty, holds no newline or '#', has no blank at either
+ * end, and its line number only grows and stays within the lines. */
+struct lines_seen {
+	const char *text;
+	size_t len, last_line, max_line;
+};
+
+static int host_line(void *ctx, const char *host, size_t n, size_t lineno)
+{
+	struct lines_seen *ls = ctx;
+
+	if (n == 0 || host < ls->text || host + n > ls->text + ls->len ||
+	    memchr(host, '\n', n) != NULL || memchr(host, '#', n) != NULL ||
+	    (host[0] != '\0' && strchr(" \t\r", host[0]) != NULL) ||
+	    (host[n - 1] != '\0' && strchr(" \t\r", host[n - 1]) != NULL) ||
+	    lineno <= ls->last_line || lineno > ls->max_line)
+		abort();
+	ls->last_line = lineno;
+	return 0;
+}
+
+static void host_lines(const uint8_t *data, size_t size)
+{
+	struct lines_seen ls = { (const char *)data, size, 0, 1 };
+
+	for (size_t i = 0; i < size; i++)
+		ls.max_line += data[i] == '\n';
+	if (addr_host_lines(ls.text, size, host_line, &ls) != 0)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -165,5 +198,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	network(text, data[0] & 1);
 	servers(text);
 	free(text);
+	host_lines(data + 1, size - 1);
 	return 0;
 }

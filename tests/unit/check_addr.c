@@ -247,6 +247,52 @@ START_TEST(test_format_other_family)
 }
 END_TEST
 
+/* ---- host files: one host a line, '#' comments, blanks dropped --------- */
+
+static int collect_host(void *ctx, const char *host, size_t n, size_t lineno)
+{
+	char *seen = ctx;
+	size_t u = strlen(seen);
+
+	if (n == 4 && memcmp(host, "STOP", 4) == 0)
+		return 7;
+	for (size_t i = 0; i < n && u < 200; i++)  /* a NUL shows as '?' */
+		seen[u++] = host[i] ? host[i] : '?';
+	snprintf(seen + u, 256 - u, "@%zu;", lineno);
+	return 0;
+}
+
+static const struct hostlines_case {
+	const char *text;
+	size_t len;        /* 0: strlen(text) */
+	const char *seen;  /* "host@line;" for each host */
+	int rc;
+} hostlines_cases[] = {
+	{ "", 0, "", 0 },
+	{ "a.test\nb.test\n", 0, "a.test@1;b.test@2;", 0 },
+	{ "a.test\nb.test", 0, "a.test@1;b.test@2;", 0 },
+	{ "\n\n  \t\r\n", 0, "", 0 },
+	{ "  a.test  \t\r\n", 0, "a.test@1;", 0 },
+	{ "# only a comment\n127.0.0.1 # the lab\n::1#no blank\n", 0, "127.0.0.1@2;::1@3;", 0 },
+	{ "a b\n", 0, "a b@1;", 0 },     /* the caller refuses it */
+	{ "x\r\ny\r\n", 0, "x@1;y@2;", 0 },
+	{ "a\nSTOP\nb\n", 0, "a@1;", 7 },
+	{ "a\0b\nc", 5, "a?b@1;c@2;", 0 },   /* a NUL is the caller's to refuse */
+	{ "a\nb\nc", 3, "a@1;b@2;", 0 },     /* only len bytes */
+};
+
+START_TEST(test_host_lines)
+{
+	const struct hostlines_case *c = &hostlines_cases[_i];
+	char seen[256] = "";
+	size_t len = c->len ? c->len : strlen(c->text);
+	int rc = addr_host_lines(c->text, len, collect_host, seen);
+
+	ck_assert_int_eq(rc, c->rc);
+	ck_assert_msg(strcmp(seen, c->seen) == 0, "case %d: '%s', want '%s'", _i, seen, c->seen);
+}
+END_TEST
+
 Suite *addr_suite(void)
 {
 	Suite *s = suite_create("addr");
@@ -261,6 +307,7 @@ Suite *addr_suite(void)
 	tcase_add_loop_test(tc, test_contains, 0, N(contains_cases));
 	tcase_add_test(tc, test_list_grows);
 	tcase_add_test(tc, test_format_other_family);
+	tcase_add_loop_test(tc, test_host_lines, 0, N(hostlines_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
