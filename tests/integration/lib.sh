@@ -25,6 +25,15 @@
 # sanitizer report).  When the lab is up, the variables printed by
 # tests/lab/up are in the environment.
 #
+# The plugins under test and the network lab, by the names every test file
+# uses.
+SMTP=$CHECKS/check_smtp_dialogue
+POP=$CHECKS/check_pop3_mailbox
+MX=$CHECKS/check_dns_mx
+ICMP=$CHECKS/check_icmp_rtt
+HOPS=$CHECKS/check_hops
+NETLAB=$TOP/tests/lab/netlab
+
 # Time in tests (STYLE.md, Tests): what a test waits for and the deadline it
 # tests (a plugin's -t) are 10x or more apart, so that it holds on a busy
 # 2-core machine:

@@ -5,7 +5,6 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-MX="$CHECKS/check_dns_mx"
 LABELS=(time mx addresses ttl)
 
 # The lab server as -s wants it.

@@ -23,12 +23,6 @@
 . "$TOP/tests/fake/lib.sh"
 . "$TOP/tests/integration/fault.sh"
 
-SMTP=$CHECKS/check_smtp_dialogue
-POP=$CHECKS/check_pop3_mailbox
-MX=$CHECKS/check_dns_mx
-ICMP=$CHECKS/check_icmp_rtt
-HOPS=$CHECKS/check_hops
-NETLAB=$TOP/tests/lab/netlab
 NETLAB_ID=${NETLAB_ID:-fm}
 export NETLAB_ID=${NETLAB_ID:0:5}$$ # its own chains: 12 characters at most
 export NETLAB_RESPONDER_LIFE=300

@@ -26,8 +26,6 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-HOPS=$CHECKS/check_hops
-NETLAB=$TOP/tests/lab/netlab
 # A chain of our own per test (nclab-ID-*), so that concurrent runs of this
 # file (or of t_lab_net, t_icmp_rtt) never share or remove each other's
 # namespaces.

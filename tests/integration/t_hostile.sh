@@ -9,8 +9,6 @@
 . "$TOP/tests/fake/lib.sh"
 . "$TOP/tests/integration/fault.sh"
 
-POP=$CHECKS/check_pop3_mailbox
-SMTP=$CHECKS/check_smtp_dialogue
 T=2          # -t of the runs
 LATE_MAX=6   # seconds a run of -t $T may take at most, load included
 

@@ -18,8 +18,6 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-ICMP=$CHECKS/check_icmp_rtt
-NETLAB=$TOP/tests/lab/netlab
 # A chain of our own per test (nclab-ID-*), so that concurrent runs of this
 # file (or of t_lab_net) never share or remove each other's namespaces.
 export NETLAB_ID=icmp$$

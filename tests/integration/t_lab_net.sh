@@ -4,7 +4,6 @@
 # chain, sends only inside it (ip netns exec into the source namespace, after
 # checking the namespace exists), and removes it again.
 
-NETLAB=$TOP/tests/lab/netlab
 # A chain of our own (namespaces nclab-ID-*), so that a second test run at
 # the same time does not pull this one's namespaces away.
 export NETLAB_ID=t$$

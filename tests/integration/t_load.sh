@@ -19,12 +19,6 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-SMTP=$CHECKS/check_smtp_dialogue
-POP=$CHECKS/check_pop3_mailbox
-MX=$CHECKS/check_dns_mx
-ICMP=$CHECKS/check_icmp_rtt
-HOPS=$CHECKS/check_hops
-NETLAB=$TOP/tests/lab/netlab
 NETLAB_ID=${NETLAB_ID:-load}
 export NETLAB_ID=${NETLAB_ID:0:5}$$ # its own chains: 12 characters at most
 export NETLAB_RESPONDER_LIFE=300

@@ -5,7 +5,6 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-POP=$CHECKS/check_pop3_mailbox
 # The perfdata labels follow from the options of the run (DESIGN.md): tls
 # and cert_days only with TLS (-S or --starttls); the whole run is time.
 pop_labels() {

@@ -27,10 +27,6 @@
 
 . "$TOP/tests/fake/lib.sh"
 
-SMTP=$CHECKS/check_smtp_dialogue
-POP=$CHECKS/check_pop3_mailbox
-ICMP=$CHECKS/check_icmp_rtt
-HOPS=$CHECKS/check_hops
 MEMSCAN=$TOP/tests/integration/memscan.py
 REACH_S=10
 BG_PID=
@@ -449,7 +445,6 @@ test_lab_tls_verification_is_on_by_default() {
 
 # ---- privileges of the ICMP plugins -----------------------------------------
 
-NETLAB=$TOP/tests/lab/netlab
 export NETLAB_ID=sec$$
 . "$TOP/tests/integration/netlab.sh"
 

@@ -12,12 +12,6 @@
 # ten times what the slowest run (a TLS handshake and Dovecot's 2 s delay
 # after a wrong password) takes under valgrind on a busy machine.
 
-SMTP=$CHECKS/check_smtp_dialogue
-POP=$CHECKS/check_pop3_mailbox
-MX=$CHECKS/check_dns_mx
-ICMP=$CHECKS/check_icmp_rtt
-HOPS=$CHECKS/check_hops
-NETLAB=$TOP/tests/lab/netlab
 export NETLAB_ID=vg$$
 VG_T=20
 # --vgdb=no: the ICMP plugins drop to nobody, who may not remove the
